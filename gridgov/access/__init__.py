@@ -1,0 +1,1 @@
+"""Access: users, departments, roles, scopes, sessions, masking and the audit chain."""

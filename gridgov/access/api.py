@@ -1,0 +1,100 @@
+"""HTTP API of the access domain: tokens, the current user, users, departments, audit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from sqlalchemy import select
+
+from gridgov.access import audit, service
+from gridgov.access.deps import CurrentUser, Db
+from gridgov.access.models import AuditEntry, User
+from gridgov.access.roles import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role
+from gridgov.access.schemas import (
+    AuditEntryOut, AuditVerifyOut, DepartmentIn, DepartmentOut, TokenOut, UserIn, UserOut,
+)
+from gridgov.errors import AppError
+
+router = APIRouter(prefix="/api/v1", tags=["access"])
+
+
+def user_out(user: User) -> dict:
+    d = user.department
+    return {
+        "id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+        "role_label": ROLE_LABELS[Role(user.role)], "scopes": sorted(user.region_codes), "active": user.active,
+        "department": None if d is None else {"id": d.id, "code": d.code, "name": d.name,
+                                               "region_code": d.region_code, "is_centre": d.is_centre},
+        "permissions": sorted(p.value for p in ROLE_PERMISSIONS[Role(user.role)]),
+    }
+
+
+@router.post("/auth/token", response_model=TokenOut, summary="Get a bearer token (OAuth2 password form)",
+             responses={401: {"description": "Wrong username or password"}, 423: {"description": "Locked"}})
+def issue_token(db: Db, username: Annotated[str, Form(max_length=64)],
+                password: Annotated[str, Form(max_length=200)]):
+    try:
+        user = service.authenticate(db, username, password)
+    except AppError:
+        db.commit()  # keep the failure count and its audit row
+        raise
+    token, _, seconds = service.open_session(db, user, "api")
+    return {"access_token": token, "token_type": "bearer", "expires_in": seconds}
+
+
+@router.post("/auth/logout", status_code=204, summary="Revoke the bearer token or web session in use")
+def logout(request: Request, db: Db, user: CurrentUser) -> None:
+    auth = request.headers.get("authorization", "")
+    token = auth.partition(" ")[2].strip() if auth else request.cookies.get("gridgov_session", "")
+    service.close_session(db, token)
+
+
+@router.get("/auth/me", response_model=UserOut, summary="The current user, role, scope and permissions")
+def me(user: CurrentUser):
+    return user_out(user)
+
+
+@router.get("/users", response_model=list[UserOut], summary="Users whose scope lies in yours")
+def list_users(db: Db, user: CurrentUser):
+    return [user_out(u) for u in service.list_users(db, user)]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, summary="Create a user (admin)")
+def create_user(body: UserIn, db: Db, user: CurrentUser):
+    service.require_permission(user, Permission.users_manage)
+    created = service.create_user(db, user, username=body.username, password=body.password, role=body.role,
+                                  display_name=body.display_name, scopes=body.scopes,
+                                  department_code=body.department_code)
+    return user_out(created)
+
+
+@router.get("/departments", response_model=list[DepartmentOut], summary="Departments")
+def list_departments(db: Db, user: CurrentUser):
+    service.require_permission(user, Permission.regions_read)
+    return service.list_departments(db)
+
+
+@router.post("/departments", response_model=DepartmentOut, status_code=201, summary="Create a department (admin)")
+def create_department(body: DepartmentIn, db: Db, user: CurrentUser):
+    service.require_permission(user, Permission.users_manage)
+    return service.create_department(db, user, code=body.code, name=body.name, region_code=body.region_code,
+                                     is_centre=body.is_centre)
+
+
+@router.get("/audit", response_model=list[AuditEntryOut], summary="The audit trail, newest first")
+def list_audit(db: Db, user: CurrentUser, before_seq: Annotated[int | None, Query(ge=1)] = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100):
+    service.require_permission(user, Permission.audit_read)
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if before_seq:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    return list(db.scalars(stmt))
+
+
+@router.get("/audit/verify", response_model=AuditVerifyOut, summary="Recompute the audit hash chain")
+def verify_audit(db: Db, user: CurrentUser):
+    service.require_permission(user, Permission.audit_read)
+    checked, broken = audit.verify(db)
+    return {"ok": broken is None, "checked": checked, "first_broken_seq": broken.seq if broken else None,
+            "reason": broken.reason if broken else None}

@@ -1,0 +1,82 @@
+"""FastAPI application factory: mounts every domain's router and the web UI."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gridgov import __version__
+from gridgov.db import ensure_migrated, get_engine, session_factory
+from gridgov.errors import AppError
+
+log = logging.getLogger("gridgov")
+
+DESCRIPTION = """
+gridgov: grid-based social governance (网格化社会治理).
+
+Authenticate with `POST /api/v1/auth/token` (form fields `username`, `password`) and send
+`Authorization: Bearer <token>`. Errors are always `{"error": {"code", "message", "details"?}}`:
+`code` is machine-readable, `message` is Chinese for people.
+"""
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+                 422: "invalid", 423: "locked", 429: "too_many_requests"}
+
+
+def _error(status: int, code: str, message: str, details=None) -> JSONResponse:
+    body = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(status_code=status, content={"error": body}, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError):
+        return _error(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError):
+        details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
+                   for e in exc.errors()]
+        return _error(422, "invalid_request", "请求参数有误：" + "; ".join(
+            f"{'.'.join(d['loc'])}: {d['msg']}" for d in details[:5]), details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        message = exc.detail if isinstance(exc.detail, str) else "请求无法处理"
+        return _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "http_error"), message)
+
+
+def create_app(database_url: str | None = None, *, check_migrations: bool = True) -> FastAPI:
+    engine = get_engine(database_url)
+    if check_migrations:
+        ensure_migrated(engine)
+    app = FastAPI(title="gridgov API", version=__version__, description=DESCRIPTION,
+                  openapi_tags=[{"name": "access", "description": "登录、用户、部门、审计"},
+                                {"name": "regions", "description": "行政区划、网格、定位"}])
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)
+    _install_error_handlers(app)
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness probe")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from gridgov.access.api import router as access_router
+    from gridgov.regions.api import router as regions_router
+    from gridgov.web import STATIC_DIR
+    from gridgov.web import router as web_router
+
+    app.include_router(access_router)
+    app.include_router(regions_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,271 @@
+"""The `gridgov` command line (Typer). Long work shows a Rich progress bar."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="gridgov — 网格化社会治理平台 (grid-based social governance).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema: migrations.", no_args_is_help=True)
+regions_app = typer.Typer(help="Regions and grids: import and check.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(regions_app, name="regions")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+console = Console(stderr=True)
+
+
+def _err(message: str) -> None:
+    """An error line on stderr, unwrapped (scripts and tests grep it)."""
+    typer.secho(message, err=True, fg="red")
+
+DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="GRIDGOV_DATABASE_URL",
+                                           help="SQLAlchemy URL (default: the SQLite file under var/)")]
+
+
+def _url(url: str | None) -> str:
+    from gridgov.settings import get_settings
+
+    return url or get_settings().database_url
+
+
+@contextmanager
+def progress_bar():
+    """Yields a callback ``(stage, done, total)`` drawing one bar per stage."""
+    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _session(url: str):
+    from gridgov.db import ensure_migrated, get_engine, session_scope
+
+    engine = get_engine(url)
+    try:
+        ensure_migrated(engine)
+    except Exception as exc:  # NotMigrated or a connection error: say it plainly
+        _err(f"{exc}")
+        raise typer.Exit(2) from exc
+    return session_scope(engine)
+
+
+# --- db -------------------------------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbUrl = None) -> None:
+    """Create or migrate the database schema to the newest version."""
+    from gridgov.db import upgrade
+
+    url = _url(database_url)
+    upgrade(url)
+    console.print("[green]数据库已迁移到最新版本[/green]")
+
+
+@db_app.command("current")
+def db_current(database_url: DbUrl = None) -> None:
+    """Show the database's migration and the one the code needs."""
+    from gridgov.db import current_revision, get_engine, head_revision
+
+    url = _url(database_url)
+    typer.echo(f"current: {current_revision(get_engine(url))}\nhead:    {head_revision(url)}")
+
+
+# --- serve and demo -------------------------------------------------------------------------
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+          workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+          database_url: DbUrl = None) -> None:
+    """Run the web UI and the API. Refuses to start on an unmigrated database."""
+    import os
+
+    import uvicorn
+
+    from gridgov.app import create_app
+    from gridgov.db import NotMigrated
+
+    url = _url(database_url)
+    os.environ["GRIDGOV_DATABASE_URL"] = url
+    try:
+        create_app(url)
+    except NotMigrated as exc:
+        _err(f"无法启动：{exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"[green]gridgov 已启动：http://{host}:{port}[/green]")
+    uvicorn.run("gridgov.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")
+
+
+@app.command()
+def demo(scale: Annotated[str, typer.Option(help="tiny | county | city")] = "county",
+         seed: Annotated[int, typer.Option(help="Random seed (same seed, same demo)")] = 1,
+         no_serve: Annotated[bool, typer.Option("--no-serve", help="Only write the database and exit")] = False,
+         host: str = "127.0.0.1", port: int = 8000, database_url: DbUrl = None) -> None:
+    """Generate the synthetic demo county (or city) into a fresh database, then serve it."""
+    from sqlalchemy import inspect
+
+    from gridgov.db import get_engine, session_scope, upgrade
+    from gridgov.demo.loader import load_demo
+
+    if scale not in ("tiny", "county", "city"):
+        raise typer.BadParameter("scale must be tiny, county or city", param_hint="--scale")
+    url = _url(database_url)
+    started = time.perf_counter()
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        with get_engine(url).connect() as conn:
+            if inspect(conn).has_table("regions"):
+                _err("目标 PostgreSQL 数据库非空；请使用新建的空数据库运行 demo")
+                raise typer.Exit(2)
+    upgrade(url)
+    with progress_bar() as update, session_scope(get_engine(url)) as db:
+        ctx = load_demo(db, scale, seed, progress=update)
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"演示数据：{ctx.top_name}（{scale}，seed={seed}，用时 {elapsed:.1f} 秒）")
+    for col in ("角色", "用户名", "密码"):
+        table.add_column(col)
+    from gridgov.access.roles import ROLE_LABELS, Role
+
+    for role, (username, password) in ctx.users.items():
+        table.add_row(ROLE_LABELS[Role(role)], username, password)
+    console.print(table)
+    console.print("区域数量：" + "，".join(f"{k} {v}" for k, v in ctx.counts.items()))
+    if not no_serve:
+        serve(host=host, port=port, workers=1, database_url=url)
+
+
+# --- regions --------------------------------------------------------------------------------
+
+@regions_app.command("import")
+def regions_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON FeatureCollection")],
+                   crs: Annotated[str, typer.Option(help="wgs84 | cgcs2000 | gcj02 | bd09")] = "wgs84",
+                   dry_run: Annotated[bool, typer.Option("--dry-run", help="Only check topology")] = False,
+                   database_url: DbUrl = None) -> None:
+    """Import regions/grids: validate everything first; a failed import writes nothing."""
+    from gridgov.errors import AppError
+    from gridgov.regions import service
+
+    try:
+        data = service.feature_collection_from_bytes(file.read_bytes())
+        items, pre = service.parse_feature_collection(data, crs)
+        with _session(_url(database_url)) as db, progress_bar() as update:
+            result = service.import_regions(db, None, items, pre_report=pre, dry_run=dry_run,
+                                            source=file.name, progress=update)
+            if not result["report"]["ok"]:
+                db.rollback()
+    except AppError as exc:
+        _err(f"{exc.message}")
+        raise typer.Exit(2) from exc
+    report = result["report"]
+    if not report["ok"]:
+        for issue in report["errors"][:50]:
+            area = f"（{issue['area_m2']} m²）" if issue["area_m2"] is not None else ""
+            _err(f"{issue['kind']} {issue['code']}: {issue['message']}{area}")
+        _err(f"共 {report['error_count']} 个问题，未写入任何数据")
+        raise typer.Exit(1)
+    verb = "检查通过" if dry_run else "导入完成"
+    console.print(f"[green]{verb}[/green]：新增 {result['created']}，更新 {result['updated']}，未变 {result['unchanged']}")
+
+
+@app.command()
+def locate(crs: Annotated[str, typer.Option(help="wgs84 | cgcs2000 | gcj02 | bd09")] = "wgs84",
+           database_url: DbUrl = None) -> None:
+    """Read `lon,lat` lines on stdin, write one JSON object per line (null outside every grid)."""
+    import numpy as np
+
+    from gridgov.regions import service
+    from gridgov.regions.coords import to_wgs84
+
+    lines = [ln.strip() for ln in sys.stdin if ln.strip()]
+    lon, lat, bad = [], [], []
+    for n, line in enumerate(lines):
+        try:
+            x, y = (float(v) for v in line.replace("\t", ",").replace(" ", ",").split(",") if v)
+            if not (abs(x) <= 180 and abs(y) <= 90):
+                raise ValueError
+        except ValueError:
+            bad.append(n)
+            x, y = float("nan"), float("nan")
+        lon.append(x)
+        lat.append(y)
+    with _session(_url(database_url)) as db:
+        x, y = to_wgs84(np.array(lon), np.array(lat), crs) if lines else (np.array([]), np.array([]))
+        results = service.locate(db, x, y) if lines else []
+    bad_set = set(bad)
+    out = sys.stdout
+    for n, (line, result) in enumerate(zip(lines, results)):
+        if n in bad_set:
+            out.write(json.dumps({"input": line, "error": "无法解析为 经度,纬度"}, ensure_ascii=False) + "\n")
+        else:
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    if bad:
+        raise typer.Exit(1)
+
+
+# --- users and audit ------------------------------------------------------------------------
+
+@user_app.command("add")
+def user_add(name: Annotated[str, typer.Argument(help="Username")],
+             role: Annotated[str, typer.Option(help="admin | operator | handler | grid_worker | leader | resident")],
+             scope: Annotated[list[str] | None, typer.Option(help="Region/grid code of the scope (repeatable)")] = None,
+             department: Annotated[str | None, typer.Option(help="Department code")] = None,
+             display_name: Annotated[str | None, typer.Option(help="Name shown in the UI")] = None,
+             password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+             database_url: DbUrl = None) -> None:
+    """Create a user. The password is read from stdin (never from the command line)."""
+    from gridgov.access import service
+    from gridgov.errors import AppError
+
+    if not password_stdin:
+        _err("请使用 --password-stdin 从标准输入提供密码")
+        raise typer.Exit(2)
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        with _session(_url(database_url)) as db:
+            user = service.create_user(db, None, username=name, password=password, role=role,
+                                       display_name=display_name, scopes=scope or [], department_code=department)
+            console.print(f"[green]已创建用户 {user.username}（{user.role}）[/green]")
+    except AppError as exc:
+        _err(f"{exc.message}")
+        raise typer.Exit(2) from exc
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: DbUrl = None) -> None:
+    """Recompute the hash chain; exit 1 and name the first broken row if it was tampered with."""
+    from gridgov.access import audit
+
+    with _session(_url(database_url)) as db:
+        checked, broken = audit.verify(db)
+    if broken is None:
+        console.print(f"[green]审计链完整：已校验 {checked} 条记录[/green]")
+        return
+    _err(f"审计链被破坏：第 {broken.seq} 条记录 — {broken.reason}（已校验 {checked} 条）")
+    raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,99 @@
+"""Writes a generated demo (regions, departments, one user per role) into a database.
+
+Kept apart from the pure generator (`geometry.py`, `names.py`) so that later domains (people,
+events) add their own generation step here: each step is a function taking the session, the
+generated context and a progress callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from gridgov.access import audit
+from gridgov.access import service as access
+from gridgov.access.roles import Role
+from gridgov.regions.service import write_regions
+from gridgov.regions.topology import RegionInput
+
+Progress = Callable[[str, int, int], None]
+
+DEMO_PASSWORD = "gridgov2026"
+
+DEPARTMENTS = [  # (suffix, name, is_centre)
+    ("ZZ", "综治中心", True),
+    ("CG", "城市管理综合行政执法局", False),
+    ("GA", "公安局", False),
+    ("YJ", "应急管理局", False),
+    ("SJ", "市场监督管理局", False),
+    ("ST", "生态环境分局", False),
+    ("ZJ", "住房和城乡建设局", False),
+    ("MZ", "民政局", False),
+    ("WJ", "卫生健康局", False),
+    ("SF", "司法局", False),
+]
+
+
+@dataclass
+class DemoContext:
+    scale: str
+    seed: int
+    top_code: str = ""          # the county (county scale) or city (city scale)
+    top_name: str = ""
+    first_grid: str = ""
+    users: dict[str, tuple[str, str]] = field(default_factory=dict)  # role -> (username, password)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def load_regions(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
+    from gridgov.demo.geometry import generate_regions
+
+    specs = generate_regions(ctx.scale, seed=ctx.seed, progress=progress)
+    items = [RegionInput(code=s.code, name=s.name, level=s.level, parent_code=s.parent_code,
+                         geometry=s.geometry, exclusive_type=s.exclusive_type) for s in specs]
+    counts: dict[str, int] = {}
+    for s in specs:
+        counts[s.level] = counts.get(s.level, 0) + 1
+    ctx.counts = counts
+    top_level = "city" if ctx.scale == "city" else "county"
+    top = next(s for s in specs if s.level == top_level)
+    ctx.top_code, ctx.top_name = top.code, top.name
+    ctx.first_grid = min(s.code for s in specs if s.level == "grid")
+    write_regions(db, items, progress=progress)
+    audit.record(db, None, "demo.regions", "region_import", f"demo-{ctx.scale}-{ctx.seed}",
+                 detail={"counts": counts})
+
+
+def load_users(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
+    prefix = ctx.top_code
+    for suffix, name, is_centre in DEPARTMENTS:
+        access.create_department(db, None, code=f"{prefix}-{suffix}", name=f"{ctx.top_name}{name}",
+                                 region_code=prefix, is_centre=is_centre)
+    users = [
+        ("admin", "系统管理员", Role.admin, [], None),
+        ("operator", "中心坐席 李娜", Role.operator, [prefix], f"{prefix}-ZZ"),
+        ("handler", "城管执法 张伟", Role.handler, [], f"{prefix}-CG"),
+        ("gridworker", "网格员 王芳", Role.grid_worker, [ctx.first_grid], None),
+        ("leader", "分管领导 刘强", Role.leader, [prefix], None),
+        ("resident", "居民 陈静", Role.resident, [], None),
+    ]
+    for n, (username, display, role, scopes, dept) in enumerate(users, start=1):
+        access.create_user(db, None, username=username, password=DEMO_PASSWORD, role=role.value,
+                           display_name=display, scopes=scopes, department_code=dept)
+        ctx.users[role.value] = (username, DEMO_PASSWORD)
+        if progress:
+            progress("创建用户", n, len(users))
+
+
+STEPS: list[Callable[[Session, DemoContext, Progress | None], None]] = [load_regions, load_users]
+
+
+def load_demo(db: Session, scale: str, seed: int, progress: Progress | None = None) -> DemoContext:
+    if scale not in ("tiny", "county", "city"):
+        raise ValueError(f"unknown scale {scale!r}: tiny, county or city")
+    ctx = DemoContext(scale=scale, seed=seed)
+    for step in STEPS:
+        step(db, ctx, progress)
+    return ctx

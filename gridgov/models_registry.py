@@ -1,0 +1,4 @@
+"""Imports every domain's models so that Base.metadata knows all tables (Alembic, tests)."""
+
+from gridgov.access import models as access_models  # noqa: F401
+from gridgov.regions import models as regions_models  # noqa: F401
