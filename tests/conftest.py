@@ -21,8 +21,8 @@ os.environ.setdefault("GRIDGOV_ARGON2_TIME_COST", "1")
 os.environ.setdefault("GRIDGOV_ARGON2_MEMORY_COST", "64")
 os.environ.setdefault("GRIDGOV_ARGON2_PARALLELISM", "1")
 
-import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+import pytest
+from sqlalchemy import create_engine, text
 
 PG_ADMIN_URL = os.environ.get("GRIDGOV_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("GRIDGOV_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]

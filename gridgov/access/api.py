@@ -12,7 +12,13 @@ from gridgov.access.deps import CurrentUser, Db
 from gridgov.access.models import AuditEntry, User
 from gridgov.access.roles import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role
 from gridgov.access.schemas import (
-    AuditEntryOut, AuditVerifyOut, DepartmentIn, DepartmentOut, TokenOut, UserIn, UserOut,
+    AuditEntryOut,
+    AuditVerifyOut,
+    DepartmentIn,
+    DepartmentOut,
+    TokenOut,
+    UserIn,
+    UserOut,
 )
 from gridgov.errors import AppError
 

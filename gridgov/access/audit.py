@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gridgov.access.chain import GENESIS, ChainBreak, ChainFields, canonical_json, digest, entry_hash, verify_chain
+from gridgov.access.chain import (
+    GENESIS,
+    ChainBreak,
+    ChainFields,
+    canonical_json,
+    digest,
+    entry_hash,
+    verify_chain,
+)
 from gridgov.access.models import AuditEntry, AuditHead
 from gridgov.db import utcnow
 

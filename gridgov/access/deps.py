@@ -35,7 +35,8 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-Db = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so a client acting on it sees the change.
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 async def _form_csrf(request: Request) -> str | None:

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import pool
 
-from gridgov.db import Base, make_engine
 from gridgov import models_registry  # noqa: F401  (imports every domain's models)
+from gridgov.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 Level = Literal["province", "city", "county", "street", "community", "grid", "micro_grid", "exclusive_grid"]
-MapLevel = Literal["street", "community", "grid", "micro_grid", "exclusive_grid"]
+MapLevel = Literal["county", "street", "community", "grid", "micro_grid", "exclusive_grid"]
 Crs = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
 
 

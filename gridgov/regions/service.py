@@ -13,11 +13,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridgov.access import audit
+from gridgov.access.chain import digest
 from gridgov.access.models import User
 from gridgov.access.roles import Permission
 from gridgov.access.scope import Scope, scope_clause, scope_of
 from gridgov.access.service import require_permission
-from gridgov.access.chain import digest
 from gridgov.codes import region_code_level
 from gridgov.codes.errors import CodeError
 from gridgov.db import utcnow
@@ -243,7 +243,7 @@ def parse_feature_collection(data: Any, crs: str = "wgs84") -> tuple[list[Region
                 geometry = shapely.geometry.shape(feature["geometry"])
                 if crs not in ("wgs84", "cgcs2000") and not geometry.is_empty:
                     geometry = shapely.transform(geometry, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs)))
-            except Exception as exc:  # noqa: BLE001 - any malformed geometry is reported, not raised
+            except Exception as exc:
                 report.add("invalid_geometry", code, f"区域 {code} 的几何无法解析：{exc}")
                 continue
         items.append(RegionInput(code=code, name=str(props.get("name") or "").strip(),
@@ -323,7 +323,7 @@ def write_regions(db: Session, items: list[RegionInput], *, at: datetime | None 
             areas[has] = geo.area_m2(geoms[has])
             points[has] = shapely.point_on_surface(geoms[has])
         rows = []
-        for i, item_, g, w, a, p in zip(range(len(chunk)), chunk, geoms, wkb, areas, points):
+        for item_, g, w, a, p in zip(chunk, geoms, wkb, areas, points):
             gdigest = geo.geometry_digest(g) if g is not None else None
             old = olds.get(item_.code)
             if old is not None and old.geometry_digest == gdigest and old.name == item_.name and \

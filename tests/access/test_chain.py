@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gridgov.access.chain import GENESIS, ChainFields, digest, entry_hash, verify_chain
 

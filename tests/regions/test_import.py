@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gridgov.app import create_app
-from tests.regions.fixtures import D, X0, Y0, county_collection, feature, square, with_change
+from tests.regions.fixtures import X0, Y0, D, county_collection, feature, square, with_change
 
 
 @pytest.fixture

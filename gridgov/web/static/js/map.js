@@ -239,7 +239,7 @@
     if (!bbox) return;
     var bounds = L.latLngBounds([bbox[1], bbox[0]], [bbox[3], bbox[2]]);
     map.fitBounds(bounds, {
-      paddingTopLeft: [24, 24], paddingBottomRight: [rightPadding(), 40],
+      paddingTopLeft: [56, 24], paddingBottomRight: [rightPadding(), 40],  // clear of the zoom buttons
       maxZoom: (options && options.maxZoom) || 18, animate: !(options && options.instant),
     });
   }

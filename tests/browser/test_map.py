@@ -1,0 +1,310 @@
+"""The first face in a real browser: login, the county map with drill-down, search, scope, logout.
+
+Runs against ``live_server`` (``gridgov serve`` over a fresh tiny demo database) in headless
+Chromium. Facts the page must show are taken from the API as the leader sees it, never hard-coded.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+READY = "() => document.body.dataset.mapReady === '1'"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+_TOKENS: dict[tuple[str, str], str] = {}
+
+
+def api_get(server, role: str, path: str, **params):
+    """GET an API path as a demo user (bearer token), outside the browser."""
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        key = (server.url, role)
+        if key not in _TOKENS:
+            username, password = server.users[role]
+            r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+            assert r.status_code == 200, r.text
+            _TOKENS[key] = r.json()["access_token"]
+        headers = {"Authorization": f"Bearer {_TOKENS[key]}"}
+        for _ in range(20):  # a brand-new token may be committed just after its response arrives
+            r = client.get(path, params=params, headers=headers)
+            if r.status_code != 401:
+                break
+            time.sleep(0.1)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def login(page, server, role: str, *, start: str = "/map") -> None:
+    """Open a page that needs a login, sign in as ``role`` and wait until the map has drawn."""
+    username, password = server.users[role]
+    page.goto(server.url + start)
+    assert "/login" in page.url
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_url("**/map**")
+    page.wait_for_function(READY)
+
+
+def tree_roots(page) -> list[str]:
+    return page.eval_on_selector_all("#region-tree > .tree-node", "nodes => nodes.map(n => n.dataset.code)")
+
+
+def loaded(page) -> list[dict]:
+    return page.evaluate("gridgov.loadedFeatures()")
+
+
+def wait_loaded(page, condition_js: str, arg=None) -> None:
+    """Wait until ``condition_js`` (a function of the loaded feature properties) holds."""
+    page.wait_for_function(f"arg => ({condition_js})(gridgov.loadedFeatures(), arg)", arg=arg)
+
+
+def click_on_map(page, lon: float, lat: float) -> None:
+    """Click the map at a coordinate, like a person would (the point must be in view)."""
+    point = page.evaluate("([lat, lon]) => { const p = gridgov.map.latLngToContainerPoint([lat, lon]);"
+                          " return [p.x, p.y]; }", [lat, lon])
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+
+
+def visible_point(page, item) -> bool:
+    """Is the item's inner point on the map and clear of the overlays (info panel, controls)?"""
+    return page.evaluate(
+        """([lat, lon]) => {
+            const p = gridgov.map.latLngToContainerPoint([lat, lon]);
+            const box = document.getElementById('map').getBoundingClientRect();
+            const x = box.left + p.x, y = box.top + p.y;
+            const hit = document.elementFromPoint(x, y);
+            return !!hit && hit.tagName === 'path';
+        }""",
+        [item["center"][1], item["center"][0]],
+    )
+
+
+def no_overflow(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+def test_map_needs_login_and_login_page_is_chinese(new_page, live_server, screenshots):
+    page = new_page()
+    response = page.goto(live_server.url + "/map")
+    assert page.url.endswith("/login?next=/map") or page.url.endswith("/login?next=%2Fmap")
+    assert response.status == 200
+    assert page.title().startswith("登录")
+    assert page.locator(".login-app-name").inner_text() == "网格化社会治理平台"
+    assert page.locator("#login-error").is_hidden()
+    assert no_overflow(page)
+    page.screenshot(path=screenshots / "01-login.png")
+
+
+def test_wrong_password_is_shown_in_place(new_page, live_server):
+    page = new_page()
+    page.goto(live_server.url + "/login")
+    username, _ = live_server.users["resident"]
+    page.fill("#username", username)
+    page.fill("#password", "not-the-password")
+    with page.expect_response(lambda r: r.url.endswith("/login") and r.request.method == "POST") as info:
+        page.click("#login-submit")
+    assert info.value.status == 401
+    page.wait_for_selector("#login-error:not(.is-empty)")
+    assert page.locator("#login-error").inner_text() == "用户名或密码错误"
+    assert page.url.endswith("/login")
+    assert page.input_value("#username") == username  # kept, the password is not
+    assert page.input_value("#password") == ""
+    # A forged form (token not matching the cookie) is refused with a Chinese message, not a crash.
+    page.evaluate("document.querySelector('input[name=csrf_token]').value = 'forged'")
+    page.fill("#password", "whatever")
+    with page.expect_response(lambda r: r.url.endswith("/login") and r.request.method == "POST") as info:
+        page.click("#login-submit")
+    assert info.value.status == 403
+    assert "请重新提交" in page.locator("#login-error").inner_text()
+
+
+def test_grid_worker_sees_only_their_grid(new_page, live_server, screenshots):
+    grid = live_server.grid_worker_grid
+    page = new_page()
+    login(page, live_server, "grid_worker")
+
+    assert tree_roots(page) == [grid]
+    wait_loaded(page, "(fs, grid) => fs.some(f => f.code === grid) && fs.some(f => f.level === 'micro_grid')", grid)
+    features = loaded(page)
+    outside = [f["code"] for f in features if not f["code"].startswith(grid)]
+    assert not outside, f"features outside the worker's grid were loaded: {outside}"
+    assert {f["level"] for f in features} == {"grid", "micro_grid"}
+    assert int(page.get_attribute("#map", "data-loaded-features")) == len(features)
+    micro = api_get(live_server, "leader", "/api/v1/regions", parent=grid)
+    assert {f["code"] for f in features if f["level"] == "micro_grid"} == {m["code"] for m in micro}
+    # Street and community toggles are hidden: nothing above the worker's grid is theirs to see.
+    assert page.locator(".layer-item[data-level=street]").is_hidden()
+    assert page.locator("input[name=layer][value=micro_grid]").is_checked()
+    assert page.locator("#user-name").inner_text() != ""
+    assert page.locator("#user-role").inner_text() == "网格员"
+    page.screenshot(path=screenshots / "04-grid-worker-map.png")
+
+    # Another community of the county: the API refuses it, and the page says so in Chinese.
+    own_community = grid[:12]
+    street = grid[:9]
+    others = [c for c in api_get(live_server, "leader", "/api/v1/regions", parent=street)
+              if c["code"] != own_community]
+    assert others, "the tiny demo should have two communities in a street"
+    other = others[0]
+    status, body = page.evaluate(
+        "async code => { const r = await fetch('/api/v1/regions/' + code); return [r.status, await r.json()]; }",
+        other["code"])
+    assert status == 403
+    message = body["error"]["message"]
+    assert "权限" in message
+    page.goto(f"{live_server.url}/map#r={other['code']}")
+    page.wait_for_selector("#info-panel[data-state=error]")
+    assert page.locator("#info-error").inner_text() == message
+    # Nor does search reveal it.
+    page.fill("#search-input", other["name"])
+    page.wait_for_selector("#search-results .search-meta:not(:has-text('搜索中'))")
+    assert page.locator(f"#search-results .search-result[data-code='{other['code']}']").count() == 0
+
+
+def test_grid_worker_on_a_phone(new_page, live_server, screenshots):
+    page = new_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    login(page, live_server, "grid_worker")
+    assert no_overflow(page), "the page scrolls sideways on a phone"
+    panel = page.locator("#side-panel").bounding_box()
+    map_box = page.locator("#map").bounding_box()
+    assert panel["y"] + panel["height"] <= map_box["y"] + 1, "the panel should sit above the map"
+    assert map_box["width"] == PHONE["width"] and map_box["height"] >= 320
+    assert int(page.get_attribute("#map", "data-loaded-features")) >= 2
+    # The tree folds away on a phone and opens on demand.
+    assert page.locator("#region-tree").is_hidden()
+    page.click("#tree-toggle")
+    assert page.locator(f"#region-tree .tree-node[data-code='{live_server.grid_worker_grid}']").is_visible()
+    page.click("#tree-toggle")
+    page.screenshot(path=screenshots / "05-grid-worker-phone.png", full_page=True)
+
+
+def test_leader_sees_the_county_and_drills_down(new_page, live_server, screenshots, report):
+    county = live_server.top_code
+    streets = api_get(live_server, "leader", "/api/v1/regions", parent=county)
+    assert streets
+    page = new_page()
+    login(page, live_server, "leader")
+
+    # Time a plain navigation to the map until its first layers are drawn.
+    started = time.perf_counter()
+    page.goto(live_server.url + "/map")
+    page.wait_for_function(READY)
+    elapsed = time.perf_counter() - started
+    in_page = int(page.evaluate("document.body.dataset.mapReadyMs"))
+    report(f"leader map ready: {elapsed * 1000:.0f} ms from navigation (page clock: {in_page} ms)")
+    assert no_overflow(page)
+    assert page.evaluate("document.documentElement.scrollHeight") <= DESKTOP["height"]
+
+    assert tree_roots(page) == [county]
+    assert page.locator("#user-role").inner_text() == "领导"
+    street_codes = {s["code"] for s in streets}
+    wait_loaded(page, "(fs, n) => fs.filter(f => f.level === 'street').length === n", len(streets))
+    features = loaded(page)
+    assert {f["code"] for f in features if f["level"] == "street"} == street_codes
+    assert {f["level"] for f in features} == {"street"}, "the county view shows streets only"
+    # The single root opens by itself and lists the streets.
+    page.wait_for_selector(f"#region-tree .tree-node[data-code='{streets[0]['code']}']")
+    page.screenshot(path=screenshots / "02-leader-map.png")
+
+    # Hover shows name and code.
+    target = next((s for s in streets if visible_point(page, s)), None)
+    assert target is not None, "no street's inner point is clickable at the county view"
+    point = page.evaluate("([lat, lon]) => { const p = gridgov.map.latLngToContainerPoint([lat, lon]);"
+                          " return [p.x, p.y]; }", [target["center"][1], target["center"][0]])
+    box = page.locator("#map").bounding_box()
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
+    tip = page.locator(".leaflet-tooltip.hover-tip")
+    tip.wait_for()
+    assert target["name"] in tip.inner_text() and target["code"] in tip.inner_text()
+
+    # Click the street: it is selected, the map zooms to it, the tree opens, its communities load.
+    click_on_map(page, target["center"][0], target["center"][1])
+    page.wait_for_selector(f"#info-panel[data-state=ready][data-code='{target['code']}']")
+    assert page.locator("#info-name").inner_text() == target["name"]
+    assert page.locator("#info-code").inner_text() == target["code"]
+    assert "街道/乡镇" in page.locator("#info-panel").inner_text()
+    assert page.locator("#info-path a").last.inner_text() == page.locator(
+        f".tree-node[data-code='{county}'] > .tree-row .tree-name").inner_text()
+    communities = api_get(live_server, "leader", "/api/v1/regions", parent=target["code"])
+    node = page.locator(f".tree-node[data-code='{target['code']}']")
+    page.wait_for_selector(f".tree-node[data-code='{target['code']}'][aria-expanded=true] .tree-node")
+    assert node.evaluate("n => n.classList.contains('is-selected')")
+    assert node.locator(".tree-node").evaluate_all("ns => ns.map(n => n.dataset.code)") == \
+        [c["code"] for c in communities]
+    wait_loaded(page, "(fs, codes) => codes.every(c => fs.some(f => f.code === c))",
+                [c["code"] for c in communities])
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 5)
+    page.wait_for_timeout(400)  # let the fly-to animation settle for the picture
+    page.screenshot(path=screenshots / "03-leader-drill-down.png")
+
+    # Search by name, then by code, finds the community; choosing a result selects it.
+    community = communities[0]
+    page.fill("#search-input", community["name"])
+    result = page.locator(f"#search-results .search-result[data-code='{community['code']}']")
+    result.wait_for()
+    assert community["name"] in result.inner_text()
+    page.fill("#search-input", "")
+    page.fill("#search-input", community["code"])
+    result = page.locator("#search-results .search-result").first
+    result.wait_for()
+    assert result.get_attribute("data-code") == community["code"]
+    result.click()
+    page.wait_for_selector(f"#info-panel[data-state=ready][data-code='{community['code']}']")
+    assert page.locator("#info-name").inner_text() == community["name"]
+    assert page.locator("#search-results").is_hidden()
+    page.wait_for_selector(f".tree-node[data-code='{community['code']}'].is-selected")
+
+
+def test_layer_toggle_hides_a_level(new_page, live_server):
+    page = new_page()
+    login(page, live_server, "leader")
+    wait_loaded(page, "fs => fs.some(f => f.level === 'street')")
+    page.uncheck("input[name=layer][value=street]")
+    page.wait_for_function("() => gridgov.loadedFeatures().every(f => f.level !== 'street')")
+    page.check("input[name=layer][value=street]")
+    wait_loaded(page, "fs => fs.some(f => f.level === 'street')")
+
+
+@pytest.mark.parametrize("role", ["operator"])
+def test_logout(new_page, live_server, role):
+    page = new_page()
+    login(page, live_server, role)
+    page.click("#logout-button")
+    page.wait_for_url("**/login")
+    page.goto(live_server.url + "/map")
+    assert "/login" in page.url, "after logout the map must ask for a login again"
+    cookies = {c["name"] for c in page.context.cookies()}
+    assert "gridgov_session" not in cookies
+
+
+def test_too_many_features_ask_to_zoom_in(new_page, live_server):
+    """When the server says a layer is truncated, the page draws none of it and says why."""
+    page = new_page()
+    page.route("**/api/v1/grids?*level=street*", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body='{"type": "FeatureCollection", "features": [], "truncated": true}'))
+    login(page, live_server, "leader")
+    assert page.locator("#map-status").get_attribute("data-state") == "warn"
+    assert "请放大地图查看" in page.locator("#map-status").inner_text()
+    assert page.locator("[data-note-for=street]").inner_text() == "请放大地图查看"
+    assert [f for f in loaded(page) if f["level"] == "street"] == []
+
+
+def test_a_failing_layer_request_is_reported_in_chinese(new_page, live_server):
+    page = new_page()
+    page.route("**/api/v1/grids?*", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error": {"code": "unavailable", "message": "服务维护中，请稍后再试"}}'))
+    login(page, live_server, "leader")
+    assert page.locator("#map-status").get_attribute("data-state") == "error"
+    assert page.locator("#map-status").inner_text() == "服务维护中，请稍后再试"
