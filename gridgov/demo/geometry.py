@@ -170,7 +170,7 @@ def generate_regions(scale: str, seed: int = 1, progress: Progress | None = None
     report("拓扑清理", 0, 2)
     micro.geoms = tiling.clean_round(frame.to_deg(micro.geoms))
     report("拓扑清理", 1, 2)
-    areas_km2 = shapely.area(communities.geoms)
+    areas_km2 = shapely.area(communities.geoms)           # still km: the unions below replace them
     for child, level in ((micro, grids), (grids, communities), (communities, streets), (streets, counties)):
         level.geoms = tiling.union_groups(child.geoms, child.parent, len(level.geoms))
     report("拓扑清理", 2, 2)
@@ -195,7 +195,7 @@ def city_layout() -> dict[str, BaseGeometry]:
     outline = tiling.blob(-3.0, 5.0, CITY_AREA_KM2, rng, roughness=0.12, stretch=(0.9, 1.1), radii=radii)
     targets = np.array([PROFILES[d.code].area_km2 for d in divisions], dtype=float)
     targets *= outline.area / targets.sum()
-    urban = sites[[i for i, d in enumerate(divisions) if d.code < "211020"]].mean(0)
+    urban = sites[[PROFILES[d.code].seat_share >= 0.5 for d in divisions]].mean(0)   # the districts
     polys = tiling.partition(outline, sites, targets, rng, dense_centre=tuple(urban), dense_sigma=9.0)
     return {d.code: p for d, p in zip(divisions, polys)}
 
@@ -243,7 +243,9 @@ def _split(parents: _Level, dense: np.ndarray, sparse: np.ndarray, people: _Resi
     m = len(parents.geoms)
     parts = []
     for half, (counts, sel) in enumerate(((dense, located & is_dense), (sparse, located & ~is_dense))):
-        step = lambda done, total, half=half: report(stage, half * m + done, 2 * m)
+        def step(done: int, total: int, half: int = half) -> None:
+            report(stage, half * m + done, 2 * m)
+
         parts.append(tiling.kmeans_seeds(parents.geoms, counts, people.xy[sel], people.owner[sel], rng, step))
     report(stage, 2 * m, 2 * m)
     xy = np.concatenate([parts[0][0], parts[1][0]])
@@ -343,7 +345,8 @@ def _micro_grids(grids: _Level, cfg: Scale, rng: np.random.Generator, report: Pr
     if cfg.micro_grids is None:
         counts = rng.integers(2, 5, n)
     else:
-        counts = tiling.apportion(cfg.micro_grids, np.where(grids.kind == "社区", 1.0, 0.6), 2, 99)
+        weight = np.where(grids.kind == "社区", 1.0, 0.65) * rng.uniform(0.75, 1.25, n)
+        counts = tiling.apportion(cfg.micro_grids, weight, 2, 99)
     report("划分微网格", 0, 3)
     seeds, owner = tiling.points_in(grids.geoms, counts, rng)
     geoms, parent = tiling.voronoi_split(grids.geoms, seeds, owner)

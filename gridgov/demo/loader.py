@@ -16,7 +16,7 @@ from gridgov.access import audit
 from gridgov.access import service as access
 from gridgov.access.roles import Role
 from gridgov.regions.service import write_regions
-from gridgov.regions.topology import RegionInput
+from gridgov.regions.topology import RegionInput, validate
 
 Progress = Callable[[str, int, int], None]
 
@@ -61,6 +61,13 @@ def load_regions(db: Session, ctx: DemoContext, progress: Progress | None = None
     top = next(s for s in specs if s.level == top_level)
     ctx.top_code, ctx.top_name = top.code, top.name
     ctx.first_grid = min(s.code for s in specs if s.level == "grid")
+    if progress:
+        progress("拓扑检查", 0, 1)
+    report = validate(items)  # the generator's output passes the same checks as any import
+    if not report.ok:
+        raise RuntimeError(f"generated demo failed topology checks: {report.as_dict(limit=5)}")
+    if progress:
+        progress("拓扑检查", 1, 1)
     write_regions(db, items, progress=progress)
     audit.record(db, None, "demo.regions", "region_import", f"demo-{ctx.scale}-{ctx.seed}",
                  detail={"counts": counts})

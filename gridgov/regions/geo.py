@@ -23,9 +23,17 @@ M_PER_DEG = math.pi * EARTH_RADIUS_M / 180.0
 def area_m2(geoms) -> np.ndarray:
     """Area in m² of each geometry (array in, array out; scalars work too)."""
     arr = np.atleast_1d(np.asarray(geoms, dtype=object))
-    lat = shapely.get_y(shapely.centroid(arr))
-    lat = np.where(np.isnan(lat), 0.0, lat)
-    return shapely.area(arr) * M_PER_DEG**2 * np.cos(np.radians(lat))
+    empty = shapely.is_empty(arr) | shapely.is_missing(arr)
+    lat = np.zeros(len(arr))
+    if (~empty).any():
+        lat[~empty] = shapely.get_y(shapely.centroid(arr[~empty]))
+    area = shapely.area(arr) * M_PER_DEG**2 * np.cos(np.radians(lat))
+    return np.where(empty, 0.0, area)
+
+
+def degrees2_to_m2(area_deg2: float, lat: float) -> float:
+    """Convert an area in square degrees near latitude ``lat`` to m²."""
+    return area_deg2 * M_PER_DEG**2 * math.cos(math.radians(lat))
 
 
 def to_local_metres(geom: BaseGeometry, lat0: float) -> BaseGeometry:

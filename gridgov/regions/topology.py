@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gridgov.codes import region_code_level, region_code_parent
 from gridgov.codes.errors import CodeError
-from gridgov.regions.geo import area_m2
+from gridgov.regions.geo import area_m2, degrees2_to_m2
 
 TOLERANCE_M2 = 1.0
 _AREA_LEVELS = {"province", "city"}  # may come without geometry
@@ -204,15 +204,17 @@ def _check_siblings(items, merged, report, tol) -> None:
             ra, rb = all_regions[a], all_regions[b]
             if area > tol and (ra.code in new_codes or rb.code in new_codes):
                 report.add("overlap", ra.code, f"区域 {ra.code} 与 {rb.code} 重叠 {area:.1f} m²", area, rb.code)
-    areas = area_m2(geoms)
-    area_of = {r.code: a for r, a in zip(all_regions, areas)}
+    # Gaps: parent area minus the children's areas, both in square degrees and converted at the
+    # parent's latitude (one scale for all, so rounding cannot fake a gap); confirmed by a union.
+    raw = shapely.area(geoms)
+    area_of = {r.code: a for r, a in zip(all_regions, raw)}
     for (parent_code, layer), members in groups.items():
         parent = merged.get(parent_code)
         if layer != "basic" or parent is None or parent.geometry is None:
             continue
-        covered = sum(area_of[m.code] for m in members)
-        gap = float(area_m2(parent.geometry)[0]) - covered
-        if gap > tol * max(1, len(members)):
+        lat = parent.geometry.centroid.y
+        gap = degrees2_to_m2(parent.geometry.area - sum(area_of[m.code] for m in members), lat)
+        if gap > tol:
             union = shapely.union_all([m.geometry for m in members])
             gap = float(area_m2(shapely.difference(parent.geometry, union))[0])
             if gap > tol:
