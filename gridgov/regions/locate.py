@@ -36,8 +36,9 @@ shared by two polygons (no gap can reach into it) the last candidate is taken wi
 
 Preconditions: valid ``Polygon``/``MultiPolygon`` geometries whose interiors do not overlap.
 ``build`` raises ``ValueError`` for other geometry types, empty or invalid geometries, and for
-overlaps wide enough to contain a raster cell; narrower overlaps are not detected, and results
-inside them are then one of the covering polygons, not necessarily the first.
+overlaps more than about one finest raster cell wide (a few metres at city scale); narrower
+overlaps are not detected, and a point inside one then gets one of the covering polygons, not
+necessarily the first.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -58,6 +60,7 @@ __all__ = [
     "LocateIndex",
     "HierarchyLocator",
     "grid_neighbours",
+    "neighbour_pairs",
     "DEFAULT_LEVELS",
 ]
 
@@ -78,6 +81,12 @@ _MAX_LEVEL0_CELLS = 1 << 20
 # Below this many points a query runs in the calling thread.
 _PARALLEL_MIN_POINTS = 65_536
 _CHUNK_POINTS = 1 << 18
+# Build work is done in pieces of this size to bound its temporary memory.
+_MARK_CHUNK_EDGES = 4096
+_SPAN_CHUNK_CROSSINGS = 1 << 21
+_LABEL_CHUNK_BLOCKS = 1 << 18
+# Point tests run on each prepared polygon at build time (see LocateIndex.build).
+_WARM_UP_TESTS = 4
 
 _executor_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -114,10 +123,8 @@ def _check_polygons(geoms: np.ndarray, ids: np.ndarray) -> None:
     bad = np.flatnonzero((type_id != 3) & (type_id != 6))
     if bad.size:
         i = bad[0]
-        raise ValueError(
-            f"geometry of {ids[i]!r} is a {shapely.get_type_id(geoms[i])} type "
-            f"({geoms[i].geom_type}); only Polygon and MultiPolygon can be located"
-        )
+        kind = getattr(geoms[i], "geom_type", type(geoms[i]).__name__)
+        raise ValueError(f"geometry of {ids[i]!r} is a {kind}; only Polygon and MultiPolygon can be located")
     bad = np.flatnonzero(shapely.is_empty(geoms))
     if bad.size:
         raise ValueError(f"geometry of {ids[bad[0]]!r} is empty")
@@ -276,7 +283,7 @@ def _spans(
     lies inside the polygon by the even-odd rule.  Only cells far from every edge are ever looked up,
     so rounding near crossings does not matter; what matters is that every ring gives an even
     number of crossings on every row, which the half-open rule on the (deterministic) row
-    thresholds guarantees.
+    thresholds guarantees.  ``poly`` must be non-decreasing (edges grouped by polygon).
     """
     stride = nx + 2
     # orient each segment upwards, so that a segment shared by two polygons is computed identically
@@ -284,31 +291,44 @@ def _spans(
     ua, ub = np.where(swap, ub, ua), np.where(swap, ua, ub)
     va, vb = np.where(swap, vb, va), np.where(swap, va, vb)
     r0 = np.ceil(va - 0.5).astype(np.int64)
-    r1 = np.ceil(vb - 0.5).astype(np.int64)
-    n = np.maximum(r1 - r0, 0)
-    e = np.repeat(np.arange(ua.size), n)
-    first = np.cumsum(n) - n
-    row = np.arange(e.size, dtype=np.int64) - np.repeat(first, n) + r0[e]
-    ea, eb = ua[e], ub[e]
-    eva, evb = va[e], vb[e]
-    u = ea + (row + 0.5 - eva) * ((eb - ea) / (evb - eva))
-    col = np.clip(np.ceil(u - 0.5), 0, nx).astype(np.int64)
-    p = poly[e]
-    npoly = int(poly.max()) + 1 if poly.size else 1
-    if math.log2(max(npoly, 2)) + math.log2(ny + 2) + math.log2(stride + 1) < 62:
-        order = np.argsort((p * (ny + 2) + row) * stride + col, kind="stable")
-    else:  # pragma: no cover - only for gigantic rasters
-        order = np.lexsort((col, row, p))
-    p, row, col = p[order], row[order], col[order]
-    if p.size % 2 or np.any(p[0::2] != p[1::2]) or np.any(row[0::2] != row[1::2]):
-        raise ValueError("scanline fill found an odd crossing count; are all rings closed?")
-    start = row[0::2] * stride + col[0::2]
-    end = row[0::2] * stride + col[1::2]
-    sp = p[0::2]
-    keep = end > start
-    start, end, sp = start[keep], end[keep], sp[keep]
-    order = np.argsort(start, kind="stable")
-    return start[order], end[order], sp[order]
+    nrows = np.maximum(np.ceil(vb - 0.5).astype(np.int64) - r0, 0)
+    # work through the polygons in groups of about 2M crossings, to bound the temporaries
+    budget = _SPAN_CHUNK_CROSSINGS
+    starts, ends, polys = [], [], []
+    npoly = int(poly[-1]) + 1
+    cum = np.cumsum(nrows)
+    edge_lo = 0
+    while edge_lo < poly.size:
+        target = np.searchsorted(cum, (cum[edge_lo - 1] if edge_lo else 0) + budget, side="right")
+        p_hi = int(poly[min(max(target, edge_lo + 1), poly.size) - 1]) + 1  # whole polygons
+        edge_hi = int(np.searchsorted(poly, p_hi, side="left"))
+        sl = slice(edge_lo, edge_hi)
+        n = nrows[sl]
+        e = np.repeat(np.arange(edge_lo, edge_hi), n)
+        row = np.arange(e.size, dtype=np.int64) - np.repeat(np.cumsum(n) - n, n) + r0[e]
+        ea = ua[e]
+        eva = va[e]
+        u = ea + (row + 0.5 - eva) * ((ub[e] - ea) / (vb[e] - eva))
+        col = np.clip(np.ceil(u - 0.5), 0, nx).astype(np.int64)
+        p = poly[e]
+        del ea, eva, u, e
+        if math.log2(max(npoly, 2)) + math.log2(ny + 2) + math.log2(stride + 1) < 62:
+            order = np.argsort((p * (ny + 2) + row) * stride + col)
+        else:  # pragma: no cover - only for gigantic rasters
+            order = np.lexsort((col, row, p))
+        p, row, col = p[order], row[order], col[order]
+        if p.size % 2 or np.any(p[0::2] != p[1::2]) or np.any(row[0::2] != row[1::2]):
+            raise ValueError("scanline fill found an odd crossing count; are all rings closed?")
+        start = row[0::2] * stride + col[0::2]
+        end = row[0::2] * stride + col[1::2]
+        keep = end > start
+        starts.append(start[keep])
+        ends.append(end[keep])
+        polys.append(p[0::2][keep].astype(np.int32))
+        edge_lo = edge_hi
+    start = np.concatenate(starts)
+    order = np.argsort(start)
+    return start[order], np.concatenate(ends)[order], np.concatenate(polys)[order]
 
 
 def _lookup_spans(
@@ -325,22 +345,46 @@ def _lookup_spans(
     return out
 
 
-def _first_of_each_label(lab: np.ndarray, nlab: int) -> np.ndarray:
-    """Flat position of the first cell of each label 1..nlab."""
-    flat = lab.ravel()
-    first = np.full(nlab + 1, flat.size, dtype=np.int64)
-    np.minimum.at(first, flat, np.arange(flat.size, dtype=np.int64))
-    return first[1:]
+_BLOCK_STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
+_BLOCK_STRUCTURE[1] = ndimage.generate_binary_structure(2, 1)  # 4-connected, never across blocks
+
+
+def _label_free_cells(
+    cells: np.ndarray,
+    origin_x: np.ndarray,
+    origin_y: np.ndarray,
+    shift: int,
+    spans: tuple[np.ndarray, np.ndarray, np.ndarray, int],
+) -> int:
+    """Fill the cells still ``_UNSET`` in ``cells`` (k blocks of h x w cells, each cell
+    ``2**shift`` fine cells wide, block i's lower-left fine cell at origin_x/y[i]) with the polygon
+    covering them.  Connected free cells of one block lie in one face, so one look-up per
+    connected component suffices; returns the number of components."""
+    lab, nlab = ndimage.label(cells == _UNSET, structure=_BLOCK_STRUCTURE)
+    if nlab:
+        flat = lab.ravel()
+        first = np.full(nlab + 1, flat.size, dtype=np.int64)
+        np.minimum.at(first, flat, np.arange(flat.size, dtype=np.int64))
+        k, rest = np.divmod(first[1:], cells.shape[1] * cells.shape[2])
+        r, c = np.divmod(rest, cells.shape[2])
+        start, end, poly, stride = spans
+        labels = _lookup_spans(
+            start, end, poly, origin_x[k] + (c << shift), origin_y[k] + (r << shift), stride
+        )
+        mask = flat > 0
+        cells.reshape(-1)[mask] = labels[flat[mask] - 1]
+    return int(nlab)
 
 
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class LocateIndex:
     """Raster index over one non-overlapping polygon layer; see the module docstring.
 
     Build with :meth:`build`; query with :meth:`locate` (positions) or :meth:`locate_ids`.
+    Read-only once built, so one index can serve many threads.
     """
 
     geometries: np.ndarray
@@ -376,8 +420,6 @@ class LocateIndex:
         when the coordinates look like degrees); by default it is chosen from the polygons' sizes
         and total edge length so that the index stays a few hundred MB at 70,000 grids.
         """
-        import time
-
         t_start = time.perf_counter()
         geoms = _as_geometry_array(geometries)
         n = geoms.size
@@ -436,7 +478,7 @@ class LocateIndex:
         if 2 * math.ceil(math.log2(max(nxf, nyf))) + math.log2(npoly2) >= 62:
             raise ValueError("raster too large for 64-bit keys; pass a larger cell_size")
         keys_parts = []
-        step = 4096
+        step = _MARK_CHUNK_EDGES
         for s in range(0, a.shape[0], step):
             sl = slice(s, s + step)
             e, col, row = _supercover(ua[sl], va[sl], ub[sl], vb[sl])
@@ -444,37 +486,42 @@ class LocateIndex:
             np.clip(row, 0, nyf - 1, out=row)
             k = _morton(col, row) * npoly2 + poly[sl][e] * 2 + unshared[sl][e]
             keys_parts.append(_unique_int(k))
-        keys = _unique_int(np.concatenate(keys_parts))
+        keys = np.concatenate(keys_parts)
         del keys_parts
+        keys.sort()
+        keys = keys[_first_flags(keys)]
         n_marks = keys.size
+        cflag = (keys & 1).astype(bool)
         cellm = keys // npoly2
-        rem = keys - cellm * npoly2
-        cpoly = rem >> 1
-        cflag = rem & 1
-        del keys, rem
-        new_cell = np.empty(cellm.size, dtype=bool)
-        new_cell[0] = True
-        np.not_equal(cellm[1:], cellm[:-1], out=new_cell[1:])
+        cpoly = ((keys - cellm * npoly2) >> 1).astype(np.int32)
+        del keys
+        new_cell = _first_flags(cellm)
         cell_start = np.flatnonzero(new_cell)
-        cell_open = np.maximum.reduceat(cflag, cell_start).astype(bool)
+        cell_open = np.logical_or.reduceat(cflag, cell_start)
+        del cflag
         keep = new_cell.copy()
         keep[1:] |= cpoly[1:] != cpoly[:-1]
         cellm, cpoly = cellm[keep], cpoly[keep]
         new_cell = new_cell[keep]
+        del keep
         cell_start = np.flatnonzero(new_cell)
         fine_m = cellm[cell_start]  # sorted Morton codes of boundary cells
+        del cellm, new_cell
         n_bcells = fine_m.size
         cand_len = np.diff(np.append(cell_start, cpoly.size))
-        del cellm, keep, new_cell, cflag
         t_mark = time.perf_counter()
 
         # ---- deduplicate candidate sets (most cells along one edge share {A, B})
-        short = (cand_len <= 3) & (n < (1 << 20) - 1)
-        p0 = cpoly[cell_start] + 1
-        p1 = np.where(cand_len > 1, cpoly[np.minimum(cell_start + 1, cpoly.size - 1)] + 1, 0)
-        p2 = np.where(cand_len > 2, cpoly[np.minimum(cell_start + 2, cpoly.size - 1)] + 1, 0)
-        setkey = p0 | (p1 << 20) | (p2 << 40) | (cell_open.astype(np.int64) << 61)
-        setkey = np.where(short, setkey, -1 - np.arange(n_bcells, dtype=np.int64))
+        # key of a set of up to 3 candidates: (p0+1) | (p1+1) << 20 | (p2+1) << 40 | open << 61
+        setkey = cell_open.astype(np.int64) << 61
+        for k in range(3):
+            has = cand_len > k
+            pk = cpoly[np.minimum(cell_start + k, cpoly.size - 1)].astype(np.int64) + 1
+            setkey |= np.where(has, pk, 0) << (20 * k)
+            del has, pk
+        long_sets = np.flatnonzero((cand_len > 3) | (n >= (1 << 20) - 1))
+        setkey[long_sets] = -1 - long_sets  # never shared
+        del long_sets
         set_of_cell, set_first, _ = _group(setkey)
         set_len = cand_len[set_first].astype(np.int32)
         set_closed = ~cell_open[set_first]
@@ -483,7 +530,7 @@ class LocateIndex:
             np.arange(int(set_len.sum())) - np.repeat(set_ptr, set_len)
         )
         set_cand = cpoly[idx].astype(np.int32)
-        del setkey, p0, p1, p2, idx, cpoly, cand_len, cell_start
+        del setkey, idx, cpoly, cand_len, cell_start
         t_sets = time.perf_counter()
 
         # ---- scanline runs for labelling the cells no edge touches
@@ -505,75 +552,62 @@ class LocateIndex:
         t_spans = time.perf_counter()
 
         # ---- assemble the levels
-        fx = _compact_bits(fine_m)
-        fy = _compact_bits(fine_m >> 1)
-        ranks: list[np.ndarray] = []
+        fx = _compact_bits(fine_m).astype(np.int32)
+        fy = _compact_bits(fine_m >> 1).astype(np.int32)
+        # firsts[lev]: position (among the fine boundary cells, in Morton order) of the first fine
+        # cell of each boundary cell of level lev; these are sorted, and a cell's rank among them
+        # is the id of its block of children at level lev + 1
         firsts: list[np.ndarray] = []
-        for lev in range(depth + 1):
-            m = fine_m >> (4 * (depth - lev))
-            first = np.empty(m.size, dtype=bool)
-            first[0] = True
-            np.not_equal(m[1:], m[:-1], out=first[1:])
-            ranks.append(np.cumsum(first) - 1)
-            firsts.append(np.flatnonzero(first))
+        for lev in range(depth):
+            firsts.append(np.flatnonzero(_first_flags(fine_m >> (4 * (depth - lev)))))
+        firsts.append(np.arange(n_bcells))
         del fine_m
 
-        def pointer(lev: int, sel: np.ndarray) -> np.ndarray:
-            if lev < depth:
-                return (-2 - ranks[lev][sel]).astype(np.int32)
-            return (-2 - set_of_cell[sel]).astype(np.int32)
+        def pointers(lev: int, firsts: list[np.ndarray] = firsts) -> np.ndarray:
+            """What a boundary cell of level lev stores: its block (or finest: its candidate set)."""
+            own = np.arange(firsts[lev].size) if lev < depth else set_of_cell
+            return (-2 - own).astype(np.int32)
 
+        spans = (s_start, s_end, s_poly, stride)
         n_components = 0
-        # level 0: dense
+        # level 0: one dense array
         level0 = np.full(nx0 * ny0, _UNSET, dtype=np.int32)
         sh = 2 * depth
         sel = firsts[0]
-        level0[(fy[sel] >> sh) * nx0 + (fx[sel] >> sh)] = pointer(0, sel)
-        grid0 = level0.reshape(ny0, nx0)
-        lab, nlab = ndimage.label(grid0 == _UNSET)
-        if nlab:
-            rep = _first_of_each_label(lab, nlab)
-            ry, rx = np.divmod(rep, nx0)
-            labels = _lookup_spans(s_start, s_end, s_poly, rx << sh, ry << sh, stride)
-            mask = lab > 0
-            grid0[mask] = labels[lab[mask] - 1]
-            n_components += nlab
-        del lab
+        level0[(fy[sel] >> sh).astype(np.int64) * nx0 + (fx[sel] >> sh)] = pointers(0)
+        zero = np.zeros(1, dtype=np.int64)
+        n_components += _label_free_cells(level0.reshape(1, ny0, nx0), zero, zero, sh, spans)
+        # levels 1..depth: 4 x 4 blocks, one per boundary cell of the level above
         blocks: list[np.ndarray] = []
-        structure = np.zeros((3, 3, 3), dtype=bool)
-        structure[1] = ndimage.generate_binary_structure(2, 1)
         for lev in range(1, depth + 1):
             nblocks = firsts[lev - 1].size
             arr = np.full(nblocks * 16, _UNSET, dtype=np.int32)
             sh = 2 * (depth - lev)
             sel = firsts[lev]
+            parent = np.searchsorted(firsts[lev - 1], sel, side="right") - 1
             slot = ((fy[sel] >> sh) & 3) * 4 + ((fx[sel] >> sh) & 3)
-            arr[ranks[lev - 1][sel] * 16 + slot] = pointer(lev, sel)
-            cube = arr.reshape(nblocks, 4, 4)
-            lab, nlab = ndimage.label(cube == _UNSET, structure=structure)
-            if nlab:
-                rep = _first_of_each_label(lab, nlab)
-                blk, slot = np.divmod(rep, 16)
-                sy_, sx_ = np.divmod(slot, 4)
-                parent = firsts[lev - 1][blk]
-                psh = 2 * (depth - lev + 1)
-                cx = ((fx[parent] >> psh) << 2) + sx_
-                cy = ((fy[parent] >> psh) << 2) + sy_
-                labels = _lookup_spans(s_start, s_end, s_poly, cx << sh, cy << sh, stride)
-                flat = lab.ravel()
-                mask = flat > 0
-                arr[mask] = labels[flat[mask] - 1]
-                n_components += nlab
-            del lab
+            arr[parent * 16 + slot] = pointers(lev)
+            del parent, slot
+            # each block's lower-left corner, in fine cells
+            px = ((fx[firsts[lev - 1]] >> (sh + 2)) << (sh + 2)).astype(np.int64)
+            py = ((fy[firsts[lev - 1]] >> (sh + 2)) << (sh + 2)).astype(np.int64)
+            step = _LABEL_CHUNK_BLOCKS
+            for b0 in range(0, nblocks, step):
+                b1 = min(b0 + step, nblocks)
+                cells = arr[b0 * 16 : b1 * 16].reshape(b1 - b0, 4, 4)
+                n_components += _label_free_cells(cells, px[b0:b1], py[b0:b1], sh, spans)
             blocks.append(arr)
-        del ranks, firsts, fx, fy, s_start, s_end, s_poly
+        del firsts, fx, fy, spans, s_start, s_end, s_poly
         t_levels = time.perf_counter()
 
-        # ---- prepare the polygons for the exact tests, warming up their point locators so that
-        # they are never lazily built by two threads at once
+        # ---- prepare the polygons for the exact tests.  GEOS builds a prepared polygon's point
+        # locators lazily - a simple one on the first test, the indexed one on the second, its index
+        # on first use - and not thread-safely, so run a few tests here, before any query threads.
         shapely.prepare(geoms)
         vertex = shapely.get_point(shapely.get_exterior_ring(shapely.get_geometry(geoms, 0)), 0)
-        shapely.intersects_xy(geoms, shapely.get_x(vertex), shapely.get_y(vertex))
+        vx, vy = shapely.get_x(vertex), shapely.get_y(vertex)
+        for _ in range(_WARM_UP_TESTS):
+            shapely.intersects_xy(geoms, vx, vy)
         t_end = time.perf_counter()
 
         index = cls(
@@ -646,6 +680,12 @@ class LocateIndex:
     def __len__(self) -> int:
         return int(self.geometries.size)
 
+    def __repr__(self) -> str:
+        return (
+            f"<LocateIndex: {len(self)} polygons, depth {self.depth}, "
+            f"{self.stats.get('boundary_cells', 0)} boundary cells, {self.nbytes / 2**20:.1f} MB>"
+        )
+
     @property
     def nbytes(self) -> int:
         """Bytes held by the raster and candidate arrays (not the polygons themselves)."""
@@ -681,12 +721,13 @@ class LocateIndex:
         nchunks = max(threads, math.ceil(n / _CHUNK_POINTS))
         bounds = np.linspace(0, n, nchunks + 1).astype(np.int64)
 
-        def work(i: int) -> None:
-            sl = slice(bounds[i], bounds[i + 1])
-            out[sl] = self._locate_chunk(xa[sl], ya[sl])
+        def work(first: int) -> None:  # worker `first` takes chunks first, first + threads, ...
+            for i in range(first, nchunks, threads):
+                sl = slice(bounds[i], bounds[i + 1])
+                out[sl] = self._locate_chunk(xa[sl], ya[sl])
 
         pool = _pool()
-        for f in [pool.submit(work, i) for i in range(nchunks)]:
+        for f in [pool.submit(work, k) for k in range(threads)]:
             f.result()
         return out.reshape(shape)
 
@@ -695,8 +736,8 @@ class LocateIndex:
         (default: -1 for integer ids, None otherwise)."""
         pos = self.locate(x, y, threads=threads)
         found = pos >= 0
-        if np.issubdtype(self.ids.dtype, np.integer) and missing is None:
-            out = np.full(pos.shape, -1, dtype=np.int64)
+        if np.issubdtype(self.ids.dtype, np.integer) and (missing is None or isinstance(missing, int)):
+            out = np.full(pos.shape, -1 if missing is None else missing, dtype=np.int64)
         else:
             out = np.full(pos.shape, None, dtype=object)
             if missing is not None:
@@ -772,7 +813,7 @@ class HierarchyLocator:
     """Locate points at every level of a region hierarchy at once.
 
     Built from regions given as parallel sequences (code, level name, parent code, geometry).
-    ``levels`` lists the level names from the leaf (finest) to the coarsest.  A point is located in
+    ``level_order`` lists the level names from the leaf (finest) to the coarsest.  A point is located in
     the leaf layer; its coarser regions follow from the parent links.  A point in no leaf (a gap)
     is located in the next coarser layer that has geometries, and so on.  Within every level the
     border rule applies with the regions ordered by code ascending: the lowest code wins.
@@ -932,6 +973,8 @@ def grid_neighbours(
     if ids_arr.shape != (n,):
         raise ValueError(f"ids has shape {ids_arr.shape}, expected ({n},)")
     result: dict[Any, list[Any]] = {k.item() if hasattr(k, "item") else k: [] for k in ids_arr}
+    if len(result) != n:
+        raise ValueError("ids must be unique")
     if n < 2:
         return result
     _check_polygons(geoms, ids_arr)
@@ -966,7 +1009,7 @@ def grid_neighbours(
         total = np.bincount(inv, weights=pl_a[keep])
         good = total > min_length
         found = np.stack([upair[good] // n, upair[good] % n], axis=1)
-        matched = np.sort(upair)
+        matched = np.sort(upair[good])  # pairs sharing too little here are measured below
     else:
         matched = np.zeros(0, dtype=np.int64)
     # every other pair whose envelopes meet

@@ -36,6 +36,7 @@ EXCLUSIVE_TYPES = {
     "park": "园区/景区",
     "station": "交通场站",
     "government": "机关单位",
+    "nursing_home": "养老机构",
     "other": "其他",
 }
 

@@ -52,7 +52,9 @@ def voronoi_tiling(
     pts = np.c_[rng.uniform(x0, x0 + w, n), rng.uniform(y0, y0 + h, n)]
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=box))
     cells = [c for c in shapely.intersection(cells, outline) if not c.is_empty and c.area > 0]
-    cells = [max(shapely.get_parts(c), key=lambda g: g.area) if c.geom_type != "Polygon" else c for c in cells]
+    cells = [
+        max(shapely.get_parts(c), key=lambda g: g.area) if c.geom_type != "Polygon" else c for c in cells
+    ]
     cells = list(cells)
     out: list = []
     used: set[int] = set()
@@ -134,7 +136,9 @@ def assert_exact(geoms, x, y, **build) -> LocateIndex:
     got = index.locate(x, y, threads=1)
     want = brute_force(geoms, x, y)
     bad = np.flatnonzero(got != want)
-    assert bad.size == 0, f"{bad.size} mismatches, e.g. ({x[bad[0]]!r}, {y[bad[0]]!r}): {got[bad[0]]} != {want[bad[0]]}"
+    assert bad.size == 0, (
+        f"{bad.size} mismatches, e.g. ({x[bad[0]]!r}, {y[bad[0]]!r}): {got[bad[0]]} != {want[bad[0]]}"
+    )
     return index
 
 
@@ -185,9 +189,27 @@ def test_deep_hierarchy_is_exact():
     assert index.depth >= 2
 
 
+def test_build_in_small_pieces_is_exact(monkeypatch):
+    """The chunked build steps (marking, scanline fill, labelling) give the same exact index."""
+    import gridgov.regions.locate as locate_module
+
+    monkeypatch.setattr(locate_module, "_MARK_CHUNK_EDGES", 7)
+    monkeypatch.setattr(locate_module, "_SPAN_CHUNK_CROSSINGS", 50)
+    monkeypatch.setattr(locate_module, "_LABEL_CHUNK_BLOCKS", 5)
+    rng = np.random.default_rng(8)
+    geoms = voronoi_tiling(9, 50, holes=3, multi=2, gaps=2)
+    x, y = random_points(geoms, rng, 5_000)
+    bx, by = boundary_points(geoms, rng, per_edge=2)
+    index = assert_exact(geoms, np.r_[x, bx], np.r_[y, by], cell_size=2e-5)
+    assert index.depth >= 1 and index.stats["blocks_per_level"][-1] > 5
+
+
 def squares(nx: int, ny: int, size: float = 1.0, x0: float = 0.0, y0: float = 0.0) -> list:
-    return [shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
-            for j in range(ny) for i in range(nx)]
+    return [
+        shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
+        for j in range(ny)
+        for i in range(nx)
+    ]
 
 
 @pytest.mark.parametrize("cell_size", [None, 0.25, 1.0, 0.1])
@@ -227,6 +249,32 @@ def test_square_grid_border_rule(cell_size):
     assert_exact(geoms, gx.ravel(), gy.ravel(), cell_size=cell_size)
 
 
+@pytest.mark.parametrize("origin", [(0.0, 0.0), (123.2, 41.25)])
+@pytest.mark.parametrize("cell_size", [None, 0.05, 0.0123])
+def test_near_vertical_and_near_horizontal_edges(origin, cell_size):
+    """Long, almost axis-parallel shared edges crossing raster lines, with points on them and within
+    a few ulps of them: the cells they touch must all be marked."""
+    ox, oy = origin
+    k = np.arange(11)
+    # a polyline from bottom to top wobbling by ~1e-9 around x = ox + 0.5
+    line = np.c_[ox + 0.5 + np.where(k % 2, 1e-9, -1e-9) * k, oy + k * 0.1]
+    left = shapely.Polygon(np.r_[[[ox, oy]], line, [[ox, oy + 1.0]]])
+    right = shapely.Polygon(np.r_[[[ox + 1.0, oy]], line, [[ox + 1.0, oy + 1.0]]][::-1])
+    # a polyline from left to right, almost horizontal, cutting a second pair of polygons above
+    flat = np.c_[ox + k * 0.1, oy + 1.5 + np.where(k % 2, 3e-10, -3e-10)]
+    lower = shapely.Polygon(np.r_[[[ox, oy + 1.0]], [[ox + 1.0, oy + 1.0]], flat[::-1]])
+    upper = shapely.Polygon(np.r_[flat, [[ox + 1.0, oy + 2.0]], [[ox, oy + 2.0]]])
+    geoms = [right, upper, left, lower]
+    assert all(g.is_valid for g in geoms)
+    rng = np.random.default_rng(1)
+    bx, by = boundary_points(geoms, rng, per_edge=40)
+    ulps = np.array([-3, -1, 0, 1, 3])
+    nx = np.concatenate([bx + u * np.spacing(bx) for u in ulps] + [bx] * 5)
+    ny = np.concatenate([by] * 5 + [by + u * np.spacing(by) for u in ulps])
+    x, y = random_points(geoms, rng, 5_000)
+    assert_exact(geoms, np.r_[x, nx], np.r_[y, ny], cell_size=cell_size)
+
+
 def test_outside_nan_inf_empty_and_shapes():
     geoms = squares(2, 2)
     index = LocateIndex.build(geoms)
@@ -248,8 +296,12 @@ def test_bbox_edge_points():
     geoms = voronoi_tiling(2, 30)
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     t = np.linspace(0, 1, 101)
-    x = np.concatenate([minx + t * (maxx - minx), np.full(101, maxx), maxx - t * (maxx - minx), np.full(101, minx)])
-    y = np.concatenate([np.full(101, miny), miny + t * (maxy - miny), np.full(101, maxy), maxy - t * (maxy - miny)])
+    x = np.concatenate(
+        [minx + t * (maxx - minx), np.full(101, maxx), maxx - t * (maxx - minx), np.full(101, minx)]
+    )
+    y = np.concatenate(
+        [np.full(101, miny), miny + t * (maxy - miny), np.full(101, maxy), maxy - t * (maxy - miny)]
+    )
     index = assert_exact(geoms, x, y)
     assert (index.locate(x, y) >= 0).all()  # the box is fully tiled, its edge included
     eps = np.nextafter(maxx, np.inf)
@@ -280,6 +332,7 @@ def test_ids_and_threads():
     got = numeric.locate_ids(x[:1000], y[:1000])
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, np.where(one[:1000] >= 0, one[:1000] + 100, -1))
+    assert numeric.locate_ids([1e9], [1e9], missing=-999).tolist() == [-999]
 
 
 def test_original_geometries_untouched():
@@ -321,6 +374,33 @@ def test_property_equals_brute_force(seed, n, irregular, gaps, holes, multi, cel
     bx, by = boundary_points(geoms, rng, per_edge=2)
     cell = None if cell_fraction is None else cell_fraction * 0.03
     assert_exact(geoms, np.r_[x, bx], np.r_[y, by], cell_size=cell)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(*[st.integers(0, 24).map(lambda k: k / 4)] * 4),  # end points on a quarter-cell lattice
+        min_size=1,
+        max_size=20,
+    ),
+    st.floats(-0.01, 0.01),
+)
+def test_supercover_marks_every_touched_cell(segments, jitter):
+    """Every raster cell whose closed square meets a segment is marked (corners, cell lines ...)."""
+    from gridgov.regions.locate import _supercover
+
+    seg = np.array(segments, dtype=float) + np.array([0.0, 0.0, jitter, 0.0])
+    seg = seg[(seg[:, 0] != seg[:, 2]) | (seg[:, 1] != seg[:, 3])]
+    if seg.size == 0:
+        return
+    e, col, row = _supercover(seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3])
+    marked = set(zip(e.tolist(), col.tolist(), row.tolist(), strict=True))
+    for k, (ua, va, ub, vb) in enumerate(seg):
+        line = shapely.LineString([(ua, va), (ub, vb)])
+        for c in range(int(np.floor(min(ua, ub))) - 1, int(np.floor(max(ua, ub))) + 2):
+            for r in range(int(np.floor(min(va, vb))) - 1, int(np.floor(max(va, vb))) + 2):
+                if shapely.box(c, r, c + 1, r + 1).intersects(line):
+                    assert (k, c, r) in marked, (k, c, r)
 
 
 # --------------------------------------------------------------------------------------------
@@ -400,10 +480,12 @@ def test_hierarchy_from_specs():
         def __init__(self, code, level, parent_code, geometry):
             self.code, self.level, self.parent_code, self.geometry = code, level, parent_code, geometry
 
-    specs = [Spec("1", "county", None, shapely.box(0, 0, 2, 1)),
-             Spec("1a", "grid", "1", shapely.box(0, 0, 2, 1)),
-             Spec("1a2", "micro_grid", "1a", shapely.box(1, 0, 2, 1)),
-             Spec("1a1", "micro_grid", "1a", shapely.box(0, 0, 1, 1))]
+    specs = [
+        Spec("1", "county", None, shapely.box(0, 0, 2, 1)),
+        Spec("1a", "grid", "1", shapely.box(0, 0, 2, 1)),
+        Spec("1a2", "micro_grid", "1a", shapely.box(1, 0, 2, 1)),
+        Spec("1a1", "micro_grid", "1a", shapely.box(0, 0, 1, 1)),
+    ]
     loc = HierarchyLocator.from_specs(specs, level_order=("micro_grid", "grid", "county"))
     got = loc.locate([0.5, 1.0, 1.5, 3.0], [0.5, 0.5, 0.5, 0.5])
     assert got["micro_grid"].tolist() == ["1a1", "1a1", "1a2", None]  # on the shared edge: lowest code
@@ -435,6 +517,17 @@ def test_neighbours_t_junction_and_corner():
     assert nb == {0: [1, 2], 1: [0, 2], 2: [0, 1], 3: [], 4: []}
     # min_length: the shared edges are 1 long
     assert grid_neighbours([top, left, right], min_length=1.5) == {0: [], 1: [], 2: []}
+    assert grid_neighbours([top, left, right], min_length=0.9) == {0: [1, 2], 1: [0, 2], 2: [0, 1]}
+    # a shared border made of an identical segment plus a T-junction: lengths add up
+    a = shapely.Polygon([(0, 0), (1, 0), (3, 0), (3, 1), (0, 1)])
+    b = shapely.Polygon(
+        [(0, 0), (1, 0), (2, 0), (2, -1), (0, -1)]
+    )  # shares (0,0)-(1,0) exactly, (1,0)-(2,0) not
+    c = shapely.Polygon([(2, 0), (3, 0), (3, -1), (2, -1)])
+    d = shapely.Polygon([(0, -1), (3, -1), (3, -2), (0, -2)])  # under b and c: T-junctions only
+    assert grid_neighbours([a, b, c, d], min_length=1.5) == {0: [1], 1: [0, 3], 2: [], 3: [1]}
+    with pytest.raises(ValueError, match="unique"):
+        grid_neighbours([top, left], ["x", "x"])
 
 
 def test_neighbours_match_pairwise_shapely():
