@@ -55,13 +55,41 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "http_error"), message)
 
 
+def _warm_locator(app: FastAPI) -> None:
+    """Build the locate index in the background so the first locate request is fast."""
+    import threading
+
+    import numpy as np
+
+    def warm() -> None:
+        from gridgov.regions.service import locate
+
+        try:
+            with app.state.sessionmaker() as db:
+                locate(db, np.array([0.0]), np.array([0.0]))
+        except Exception:
+            log.exception("warming the locate index failed")
+
+    threading.Thread(target=warm, name="warm-locator", daemon=True).start()
+
+
 def create_app(database_url: str | None = None, *, check_migrations: bool = True) -> FastAPI:
     engine = get_engine(database_url)
     if check_migrations:
         ensure_migrated(engine)
-    app = FastAPI(title="gridgov API", version=__version__, description=DESCRIPTION,
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        _warm_locator(app)
+        yield
+
+    app = FastAPI(lifespan=lifespan, title="gridgov API", version=__version__, description=DESCRIPTION,
                   openapi_tags=[{"name": "access", "description": "登录、用户、部门、审计"},
-                                {"name": "regions", "description": "行政区划、网格、定位"}])
+                                {"name": "regions", "description": "行政区划、网格、定位"},
+                                {"name": "places", "description": "楼栋、房屋"},
+                                {"name": "people", "description": "实有人口、户、单位、特殊人群、走访、自主申报审核"},
+                                {"name": "public", "description": "无需登录：自主申报"}])
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
     _install_error_handlers(app)
@@ -71,12 +99,21 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
         return {"status": "ok"}
 
     from gridgov.access.api import router as access_router
+    from gridgov.people.api import public as people_public_router
+    from gridgov.people.api import router as people_router
+    from gridgov.people.imports_api import router as imports_router
+    from gridgov.places.api import router as places_router
     from gridgov.regions.api import router as regions_router
-    from gridgov.web import STATIC_DIR
+    from gridgov.web import STATIC_DIR, declare_router
     from gridgov.web import router as web_router
 
     app.include_router(access_router)
     app.include_router(regions_router)
+    app.include_router(places_router)
+    app.include_router(people_router)
+    app.include_router(imports_router)
+    app.include_router(people_public_router)
     app.include_router(web_router)
+    app.include_router(declare_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -23,6 +23,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(regions_app, name="regions")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+address_app = typer.Typer(help="Chinese addresses: parse, train the parser.", no_args_is_help=True)
+app.add_typer(address_app, name="address")
 
 console = Console(stderr=True)
 
@@ -265,6 +267,90 @@ def audit_verify(database_url: DbUrl = None) -> None:
         return
     _err(f"审计链被破坏：第 {broken.seq} 条记录 — {broken.reason}（已校验 {checked} 条）")
     raise typer.Exit(1)
+
+
+# --- addresses ------------------------------------------------------------------------------
+
+@address_app.command("parse")
+def address_parse() -> None:
+    """Read one address per line on stdin; write one JSON object per line with its elements
+    (`{"text": ..., "elements": [{"label", "text", "start", "end"}, ...]}`)."""
+    from gridgov.places.address import parse_to_json_lines
+
+    lines = (line.rstrip("\r\n") for line in sys.stdin)
+    for out in parse_to_json_lines(lines):
+        sys.stdout.write(out + "\n")
+
+
+@address_app.command("train")
+def address_train(data: Annotated[Path, typer.Option(help="Folder with train.txt (BIO, one token per line)")],
+                  out: Annotated[Path | None, typer.Option(help="Model file to write")] = None) -> None:
+    """Train the address parser on labelled data (the model the product ships is made this way)."""
+    from gridgov.places.address.train import main as train_main
+
+    train_main(["--data", str(data), *(["--out", str(out)] if out else [])])
+
+
+# --- register import / export ---------------------------------------------------------------
+
+def _acting_user(db, username: str | None):
+    if username is None:
+        return None
+    from sqlalchemy import select
+
+    from gridgov.access.models import User
+
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None:
+        _err(f"用户 {username} 不存在")
+        raise typer.Exit(2)
+    return user
+
+
+@app.command("import")
+def import_file(entity: Annotated[str, typer.Argument(help="persons | houses | buildings | organizations")],
+                file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv")],
+                as_user: Annotated[str | None, typer.Option("--as", help="Import as this user (scope, audit)")] = None,
+                report: Annotated[Path | None, typer.Option(help="Where to write the error report (.xlsx)")] = None,
+                database_url: DbUrl = None) -> None:
+    """Import register rows; bad rows are quarantined and written to an error report to fix and re-import."""
+    from gridgov.errors import AppError
+    from gridgov.people import imports
+
+    try:
+        with _session(_url(database_url)) as db, progress_bar() as update:
+            run = imports.run_import(db, _acting_user(db, as_user), entity, file.read_bytes(), file.name,
+                                     progress=update)
+            summary = imports.run_out(db, run, with_rows=False)
+            report_bytes = imports.error_report_xlsx_for(db, run) if run.quarantined else None
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    console.print(f"共 {summary['total']} 行：新增 {summary['created']}，更新 {summary['updated']}，"
+                  f"未变 {summary['unchanged']}，隔离 {summary['quarantined']}，空行 {summary['empty_rows']}")
+    if report_bytes:
+        target = report or file.with_name(f"{file.stem}-错误报告.xlsx")
+        target.write_bytes(report_bytes)
+        _err(f"{summary['quarantined']} 行未导入，原因见 {target}")
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_file(entity: Annotated[str, typer.Argument(help="persons | organizations")],
+                as_user: Annotated[str, typer.Option("--as", help="Export as this user (scope, watermark)")],
+                out: Annotated[Path, typer.Option(help="Output .xlsx")],
+                database_url: DbUrl = None) -> None:
+    """A watermarked, masked Excel export within the user's scope (audited)."""
+    from gridgov.errors import AppError
+    from gridgov.people import imports
+
+    try:
+        with _session(_url(database_url)) as db:
+            out.write_bytes(imports.export(db, _acting_user(db, as_user), entity))
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    console.print(f"已导出到 {out}")
 
 
 if __name__ == "__main__":

@@ -156,3 +156,12 @@ def ensure_migrated(engine: Engine) -> None:
             f"{current or '(none: empty database)'}, the code needs {head}. "
             "Run `gridgov db upgrade` first (or `gridgov demo` to create a demo database)."
         )
+
+
+def SearchText(length: int):
+    """A string column searched by prefix ranges: byte order on both backends (SQLite's BINARY,
+    PostgreSQL's "C" collation), so ``col >= p AND col < p || U+10FFFF`` is exactly "starts with p"
+    and is answered from a plain B-tree index."""
+    from sqlalchemy import String
+
+    return String(length).with_variant(String(length, collation="C"), "postgresql")

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     # Spatial.
     h3_resolution: int = Field(default=10, description="H3 resolution stored on every located row")
+    public_url: str | None = Field(default=None, description="External base URL (behind a proxy), e.g. "
+                                   "https://grid.example.gov.cn/ — used in printed QR posters")
     host: str = "127.0.0.1"
     port: int = 8000
 

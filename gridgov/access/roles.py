@@ -35,16 +35,27 @@ class Permission(StrEnum):
     users_read = "users:read"
     audit_read = "audit:read"
     personal_reveal = "personal:reveal"
+    register_read = "register:read"
+    register_write = "register:write"
+    register_import = "register:import"
+    register_export = "register:export"
+    declarations_review = "declarations:review"
+    visits_write = "visits:write"
 
 
 _ALL = frozenset(Permission)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: _ALL,
-    Role.operator: frozenset({Permission.regions_read, Permission.users_read, Permission.personal_reveal}),
+    Role.operator: frozenset({Permission.regions_read, Permission.users_read, Permission.personal_reveal,
+                              Permission.register_read, Permission.register_write, Permission.register_import,
+                              Permission.register_export, Permission.declarations_review}),
     Role.handler: frozenset({Permission.regions_read}),
-    Role.grid_worker: frozenset({Permission.regions_read, Permission.personal_reveal}),
-    Role.leader: frozenset({Permission.regions_read, Permission.users_read, Permission.audit_read}),
+    Role.grid_worker: frozenset({Permission.regions_read, Permission.personal_reveal, Permission.register_read,
+                                 Permission.register_write, Permission.declarations_review,
+                                 Permission.visits_write}),
+    Role.leader: frozenset({Permission.regions_read, Permission.users_read, Permission.audit_read,
+                            Permission.register_read, Permission.register_export}),
     Role.resident: frozenset(),
 }
 

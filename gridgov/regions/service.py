@@ -407,3 +407,18 @@ def feature_collection_from_bytes(raw: bytes) -> Any:
         return json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid(f"文件不是有效的 JSON：{exc}", code="invalid_json") from exc
+
+
+def place_point(db: Session, lon: float, lat: float, crs: str = "wgs84") -> dict[str, Any]:
+    """Where a register record sits: its finest grid code, that grid's version id, lon/lat in
+    WGS84 and the H3 cell. Raises a 422 when the point lies outside every grid."""
+    from gridgov.regions.coords import to_wgs84
+
+    x, y = to_wgs84(np.array([float(lon)]), np.array([float(lat)]), crs)
+    found = locate(db, x, y)[0]
+    if found is None:
+        raise Invalid(f"坐标 ({lon}, {lat}) 不在任何网格内", code="outside_grids")
+    code = found["micro_grid"] or found["grid"] or found["community"]
+    x0, y0 = float(x[0]), float(y[0])
+    return {"grid_code": code, "grid_region_id": found["region_id"], "lon": x0, "lat": y0,
+            "h3": geo.h3_cell(x0, y0, get_settings().h3_resolution)}

@@ -306,5 +306,5 @@ def test_a_failing_layer_request_is_reported_in_chinese(new_page, live_server):
         status=503, content_type="application/json",
         body='{"error": {"code": "unavailable", "message": "服务维护中，请稍后再试"}}'))
     login(page, live_server, "leader")
-    assert page.locator("#map-status").get_attribute("data-state") == "error"
+    page.wait_for_selector('#map-status[data-state="error"]', timeout=10_000)
     assert page.locator("#map-status").inner_text() == "服务维护中，请稍后再试"

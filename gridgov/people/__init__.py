@@ -1,0 +1,1 @@
+"""People: persons, households, special groups, organizations, visits, self-declarations."""

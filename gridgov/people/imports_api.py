@@ -1,0 +1,58 @@
+"""HTTP API for register imports (templates, upload, quarantine report) and exports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Path, UploadFile
+from fastapi.responses import Response
+
+from gridgov.access.deps import CurrentUser, Db
+from gridgov.errors import Invalid
+from gridgov.people import imports
+
+router = APIRouter(prefix="/api/v1", tags=["people"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Entity = Annotated[str, Path(pattern="^(persons|houses|buildings|organizations)$")]
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    return Response(data, media_type=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+@router.get("/imports/templates/{entity}.xlsx", response_class=Response, summary="Download an import template")
+def import_template(entity: Entity, user: CurrentUser):
+    return _xlsx(imports.template(entity), f"{imports.schema_of(entity).name_cn}导入模板.xlsx")
+
+
+@router.post("/imports/{entity}", summary="Import persons/houses/buildings/organizations from .xlsx or .csv",
+             responses={413: {"description": "File too large"}})
+async def import_file(entity: Entity, db: Db, user: CurrentUser,
+                      file: Annotated[UploadFile, File(description=".xlsx or .csv (UTF-8 or GBK)")]) -> dict[str, Any]:
+    """Good rows load, bad rows are quarantined with reasons (see `error_report`); importing the
+    same file again changes nothing."""
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise Invalid("文件超过 50 MB，请拆分后导入", code="too_large", status=413)
+    run = imports.run_import(db, user, entity, data, file.filename or "upload")
+    return imports.run_out(db, run)
+
+
+@router.get("/imports/{run_id}", summary="An import run: counts and quarantined rows")
+def import_run(run_id: int, db: Db, user: CurrentUser) -> dict[str, Any]:
+    return imports.run_out(db, imports.get_run(db, user, run_id))
+
+
+@router.get("/imports/{run_id}/errors.xlsx", response_class=Response,
+            summary="The quarantined rows with reasons, ready to fix and re-import")
+def import_errors(run_id: int, db: Db, user: CurrentUser):
+    return _xlsx(imports.error_report(db, user, run_id), f"导入错误报告-{run_id}.xlsx")
+
+
+@router.get("/exports/{entity}.xlsx", response_class=Response,
+            summary="Watermarked, masked Excel export within your scope (audited)")
+def export_entity(entity: Annotated[str, Path(pattern="^(persons|organizations)$")], db: Db, user: CurrentUser):
+    return _xlsx(imports.export(db, user, entity), f"{imports.SCHEMAS[entity].name_cn}导出.xlsx")

@@ -1,0 +1,1 @@
+"""Places: the standard address library, the address parser, buildings and houses."""
