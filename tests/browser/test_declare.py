@@ -199,6 +199,7 @@ def test_resident_declares_on_a_phone_and_the_grid_worker_approves(new_page, liv
     with page.expect_response(lambda r: "/api/v1/public/declare/" in r.url) as info:
         page.click("#declare-submit")
     assert info.value.status == 422
+    page.wait_for_selector("#declare-error:has-text('身份证号无效')", timeout=10_000)  # rendered after the response
     message = page.locator("#declare-error").inner_text()
     assert message.startswith("第 2 人：身份证号无效") and "校验位" in message
     assert "has-error" in person(page, 2).get_attribute("class")
