@@ -14,10 +14,10 @@ from gridgov.access.scope import require_visible, scope_clause
 from gridgov.access.service import require_permission
 from gridgov.codes import parse_uscc
 from gridgov.codes.errors import CodeError
-from gridgov.errors import Conflict, Invalid, NotFound
+from gridgov.errors import Conflict, Invalid
 from gridgov.people.models import Organization
 from gridgov.people.service import validate_identity, validate_phone
-from gridgov.places.history import record_change, snapshot
+from gridgov.places.history import get_register_record, record_change, snapshot
 from gridgov.regions.service import place_point
 
 ORG_TYPES = {"enterprise": "企业", "individual": "个体工商户", "institution": "事业单位", "government": "机关",
@@ -72,12 +72,7 @@ def create_organization(db: Session, actor: User | None, data: dict[str, Any]) -
 
 
 def get_organization(db: Session, actor: User, org_id: int) -> Organization:
-    require_permission(actor, Permission.register_read)
-    o = db.get(Organization, org_id)
-    if o is None:
-        raise NotFound("单位不存在", code="organization_not_found")
-    require_visible(actor, region_code=o.grid_code, what="该单位")
-    return o
+    return get_register_record(db, actor, Organization, org_id, label="单位", code="organization")
 
 
 def list_organizations(db: Session, actor: User, *, q: str | None = None, limit: int = 50,

@@ -20,7 +20,7 @@ from gridgov.codes.errors import CodeError
 from gridgov.errors import Conflict, Invalid, NotFound
 from gridgov.people.models import Household, HouseholdMember, Person, Residence
 from gridgov.places.addressing import address_key, prefix_range
-from gridgov.places.history import record_change, snapshot
+from gridgov.places.history import get_register_record, record_change, snapshot
 from gridgov.places.models import House
 
 PERSON_FIELDS = ("name", "sex", "birth_date", "ethnicity", "phone", "hukou_region_code", "hukou_address",
@@ -127,12 +127,7 @@ def _place_in_house(p: Person, house: House) -> None:
 
 
 def get_person(db: Session, actor: User, person_id: int) -> Person:
-    require_permission(actor, Permission.register_read)
-    p = db.get(Person, person_id)
-    if p is None:
-        raise NotFound("人员不存在", code="person_not_found")
-    require_visible(actor, region_code=p.grid_code, what="该人员")
-    return p
+    return get_register_record(db, actor, Person, person_id, label="人员", code="person")
 
 
 def reveal_person(db: Session, actor: User, person_id: int, purpose: str) -> dict[str, Any]:

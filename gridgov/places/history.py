@@ -39,3 +39,19 @@ def record_change(db: Session, actor: Any, entity_type: str, entity_id: int, act
                         grid_code=grid_code))
     audit.record(db, actor, f"{entity_type}.{action}", entity_type, entity_id, before=before, after=after,
                  detail=detail)
+
+
+def get_register_record(db: Session, actor: Any, model: type, record_id: int, *, label: str, code: str) -> Any:
+    """Load one register record the actor may read: 404 if missing, 403 if outside their scope.
+    ``label`` is the Chinese noun (楼栋, 房屋, 人员, 单位); ``code`` the machine prefix (``building``)."""
+    from gridgov.access.roles import Permission
+    from gridgov.access.scope import require_visible
+    from gridgov.access.service import require_permission
+    from gridgov.errors import NotFound
+
+    require_permission(actor, Permission.register_read)
+    row = db.get(model, record_id)
+    if row is None:
+        raise NotFound(f"{label}不存在", code=f"{code}_not_found")
+    require_visible(actor, region_code=row.grid_code, what=f"该{label}")
+    return row

@@ -16,7 +16,7 @@ from gridgov.access.scope import require_visible, scope_clause
 from gridgov.access.service import require_permission
 from gridgov.errors import Conflict, NotFound
 from gridgov.places.addressing import address_key
-from gridgov.places.history import record_change, snapshot
+from gridgov.places.history import get_register_record, record_change, snapshot
 from gridgov.places.models import Building, House, RecordChange
 from gridgov.places.schemas import STATUS_LABELS, USE_LABELS
 from gridgov.regions.service import place_point
@@ -68,12 +68,7 @@ def create_building(db: Session, actor: User | None, data: dict[str, Any]) -> Bu
 
 
 def get_building(db: Session, actor: User, building_id: int) -> Building:
-    require_permission(actor, Permission.register_read)
-    b = db.get(Building, building_id)
-    if b is None:
-        raise NotFound("楼栋不存在", code="building_not_found")
-    require_visible(actor, region_code=b.grid_code, what="该楼栋")
-    return b
+    return get_register_record(db, actor, Building, building_id, label="楼栋", code="building")
 
 
 def list_buildings(db: Session, actor: User, *, grid_code: str | None = None, q: str | None = None,
@@ -149,12 +144,7 @@ def create_house(db: Session, actor: User | None, building_id: int, data: dict[s
 
 
 def get_house(db: Session, actor: User, house_id: int) -> House:
-    require_permission(actor, Permission.register_read)
-    h = db.get(House, house_id)
-    if h is None:
-        raise NotFound("房屋不存在", code="house_not_found")
-    require_visible(actor, region_code=h.grid_code, what="该房屋")
-    return h
+    return get_register_record(db, actor, House, house_id, label="房屋", code="house")
 
 
 def update_house(db: Session, actor: User, house_id: int, data: dict[str, Any]) -> House:
