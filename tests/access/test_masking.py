@@ -1,4 +1,5 @@
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gridgov.access.masking import mask_address, mask_citizen_id, mask_name, mask_phone
 
