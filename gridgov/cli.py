@@ -23,8 +23,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(regions_app, name="regions")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
-address_app = typer.Typer(help="Chinese addresses: parse, train the parser.", no_args_is_help=True)
-app.add_typer(address_app, name="address")
 
 console = Console(stderr=True)
 
@@ -267,28 +265,6 @@ def audit_verify(database_url: DbUrl = None) -> None:
         return
     _err(f"审计链被破坏：第 {broken.seq} 条记录 — {broken.reason}（已校验 {checked} 条）")
     raise typer.Exit(1)
-
-
-# --- addresses ------------------------------------------------------------------------------
-
-@address_app.command("parse")
-def address_parse() -> None:
-    """Read one address per line on stdin; write one JSON object per line with its elements
-    (`{"text": ..., "elements": [{"label", "text", "start", "end"}, ...]}`)."""
-    from gridgov.places.address import parse_to_json_lines
-
-    lines = (line.rstrip("\r\n") for line in sys.stdin)
-    for out in parse_to_json_lines(lines):
-        sys.stdout.write(out + "\n")
-
-
-@address_app.command("train")
-def address_train(data: Annotated[Path, typer.Option(help="Folder with train.txt (BIO, one token per line)")],
-                  out: Annotated[Path | None, typer.Option(help="Model file to write")] = None) -> None:
-    """Train the address parser on labelled data (the model the product ships is made this way)."""
-    from gridgov.places.address.train import main as train_main
-
-    train_main(["--data", str(data), *(["--out", str(out)] if out else [])])
 
 
 # --- register import / export ---------------------------------------------------------------

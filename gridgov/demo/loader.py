@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,8 @@ class DemoContext:
     first_grid: str = ""
     users: dict[str, tuple[str, str]] = field(default_factory=dict)  # role -> (username, password)
     counts: dict[str, int] = field(default_factory=dict)
+    today: date | None = None   # the register's "today" (ages, move-in dates, visits due); None: date.today()
+    register: dict[str, float] = field(default_factory=dict)  # rows written and seconds taken by the people step
 
 
 def load_regions(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
@@ -94,7 +97,14 @@ def load_users(db: Session, ctx: DemoContext, progress: Progress | None = None) 
             progress("创建用户", n, len(users))
 
 
-STEPS: list[Callable[[Session, DemoContext, Progress | None], None]] = [load_regions, load_users]
+def load_register(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
+    """Buildings, houses, households, persons, special groups, organizations, grid workers."""
+    from gridgov.demo.people import load_people
+
+    load_people(db, ctx, progress)
+
+
+STEPS: list[Callable[[Session, DemoContext, Progress | None], None]] = [load_regions, load_users, load_register]
 
 
 def load_demo(db: Session, scale: str, seed: int, progress: Progress | None = None) -> DemoContext:
