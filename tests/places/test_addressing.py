@@ -13,6 +13,8 @@ from gridgov.places.addressing import address_key, normalize
     ("浙江省杭州市滨江区缤纷北苑47幢", "缤纷北苑47幢"),
     ("首山镇东村三组12号", "东村3组12号"),
     ("辽阳县柳壕镇二十三号", "23号"),
+    ("辽阳县首山镇杨洼子村杨洼子综合市场", "杨洼子综合市场"),
+    ("辽阳市白塔区新运大街华联超市", "新运大街华联超市"),
 ])
 def test_keys(text, key):
     assert address_key(text) == key
