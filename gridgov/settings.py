@@ -40,6 +40,31 @@ class Settings(BaseSettings):
     h3_resolution: int = Field(default=10, description="H3 resolution stored on every located row")
     public_url: str | None = Field(default=None, description="External base URL (behind a proxy), e.g. "
                                    "https://grid.example.gov.cn/ — used in printed QR posters")
+    # Events.
+    attachments_dir: Path = Field(default=PROJECT_ROOT / "var" / "attachments",
+                                  description="Where event photos and documents are stored")
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, description="Largest accepted attachment")
+    event_warn_share: float = Field(default=0.8, gt=0, lt=1,
+                                    description="Warn when this share of a step's time limit has passed")
+    event_sweep_seconds: int = Field(default=30, ge=1, description="How often the clock sweep runs")
+    holidays_csv: Path | None = Field(default=None, description="Local holiday/make-up-workday rows laid over "
+                                      "the packaged national calendar (date,kind,name[,scope])")
+    work_hours: str = Field(default="08:30-12:00,14:00-17:30", description="Office hours of a working day")
+    work_timezone: str = "Asia/Shanghai"
+    event_clock_enabled: bool = Field(default=True, description="Run the clock sweep inside `gridgov serve`")
+    # Rate limits of the endpoints anyone may call (gridgov.ratelimit): token buckets in each process.
+    # Per client IP (self-declarations; status look-ups counted apart): `burst` at once, then
+    # `per_minute`; per building declaration link likewise. A per-minute rate of 0 switches a limit off.
+    public_rate_per_minute: float = Field(default=20, ge=0, description="Public requests per minute per client IP")
+    public_rate_burst: int = Field(default=30, ge=1, description="Public requests a client IP may make at once")
+    public_rate_token_per_minute: float = Field(default=10, ge=0,
+                                                description="Declarations per minute per building link")
+    public_rate_token_burst: int = Field(default=30, ge=1, description="Declarations at once per building link")
+    # Open311 GeoReport v2.
+    open311_jurisdiction: str | None = Field(default=None, description="jurisdiction_id this server answers to "
+                                             "(e.g. grid.example.gov.cn); another value is a 404. Unset: any")
+    open311_contact: str | None = Field(default=None, description="Open311 discovery: how to reach the operators")
+    open311_key_service: str | None = Field(default=None, description="Open311 discovery: how to get an api_key")
     host: str = "127.0.0.1"
     port: int = 8000
 

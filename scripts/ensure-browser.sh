@@ -6,4 +6,4 @@ if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "wenqua
   exit 0
 fi
 $SUDO apt-get update -qq
-$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei

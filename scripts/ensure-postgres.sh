@@ -6,7 +6,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   echo "PostgreSQL is not installed: installing Debian's postgresql"
-  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 fi
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   version="$(ls /etc/postgresql | sort -V | tail -1)"

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from gridgov.access.roles import Role
+from gridgov.db import is_byte_ordered
 from gridgov.errors import Forbidden
 
 
@@ -84,10 +85,34 @@ def scope_clause(
         return true()
     terms: list[ColumnElement[bool]] = []
     if region_column is not None:
-        terms.extend(region_column.startswith(prefix, autoescape=True) for prefix in scope.regions)
+        terms.extend(subtree_clause(region_column, prefix) for prefix in _roots(scope.regions))
     if department_column is not None and scope.department_id is not None:
         terms.append(department_column == scope.department_id)
     return or_(*terms) if terms else false()
+
+
+def _roots(prefixes: tuple[str, ...]) -> list[str]:
+    """The prefixes not already covered by a shorter one (``2110`` covers ``211021``)."""
+    roots: list[str] = []
+    for p in sorted(set(prefixes)):
+        if not roots or not p.startswith(roots[-1]):
+            roots.append(p)
+    return roots
+
+
+def subtree_clause(column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` lies in the subtree ``prefix`` (starts with it).
+
+    On a byte-ordered column (``gridgov.db.SearchText``: BINARY on SQLite, COLLATE "C" on PostgreSQL)
+    this is the range ``prefix <= column < prefix || U+10FFFF``, which both databases answer from a
+    B-tree index and which combines with an ORDER BY on another index. Elsewhere (a column in the
+    database's own collation, where a range is not "starts with") it is ``LIKE 'prefix%'``.
+    """
+    if not prefix:
+        return true()
+    if is_byte_ordered(column):
+        return and_(column >= prefix, column < prefix + "\U0010ffff")
+    return column.startswith(prefix, autoescape=True)
 
 
 def require_visible(

@@ -10,9 +10,12 @@ from fastapi import APIRouter, Query
 from gridgov.access.deps import CurrentUser, Db
 from gridgov.people import care, declarations, organizations, schemas, service
 from gridgov.places.service import history
+from gridgov.ratelimit import RATE_LIMITED_RESPONSES, LimitedRoute, limit, path_param
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
-public = APIRouter(prefix="/api/v1/public", tags=["public"])
+# anyone may call these: rate-limited per client IP (and per building link for declarations)
+public = APIRouter(prefix="/api/v1/public", tags=["public"], route_class=LimitedRoute,
+                   responses=RATE_LIMITED_RESPONSES)
 
 
 @router.get("/persons/search", response_model=schemas.SearchOut,
@@ -97,6 +100,12 @@ def get_organization(org_id: int, db: Db, user: CurrentUser) -> dict[str, Any]:
     return organizations.org_out(organizations.get_organization(db, user, org_id))
 
 
+@router.post("/organizations/{org_id}/reveal",
+             summary="The organization with its representative and contact unmasked, for a stated purpose (audited)")
+def reveal_organization(org_id: int, body: schemas.RevealIn, db: Db, user: CurrentUser) -> dict[str, Any]:
+    return organizations.reveal_organization(db, user, org_id, body.purpose)
+
+
 @router.get("/special-groups", summary="Special-group members in your scope")
 def list_members(db: Db, user: CurrentUser, group: str | None = None, overdue: bool = False,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -139,13 +148,15 @@ def reject_declaration(declaration_id: int, body: schemas.RejectIn, db: Db, user
     return declarations.reject(db, user, declaration_id, body.reason)
 
 
-@public.post("/declare/{token}", status_code=201, summary="Submit a self-declaration for a building (no login)")
+@public.post("/declare/{token}", status_code=201, summary="Submit a self-declaration for a building (no login)",
+             dependencies=[limit("declare"), limit("declare_token", key=path_param("token"))])
 def submit_declaration(token: str, body: schemas.DeclarationIn,
                        db: Db) -> dict[str, Any]:
     d = declarations.submit(db, token, body.model_dump(mode="json"))
     return {"tracking_code": d.tracking_code, "status": d.status, "message": "申报已提交，请记下申报编号以查询审核结果"}
 
 
-@public.get("/declarations/{tracking_code}", summary="The outcome of a self-declaration (no login)")
+@public.get("/declarations/{tracking_code}", summary="The outcome of a self-declaration (no login)",
+            dependencies=[limit("lookup")])
 def declaration_status(tracking_code: str, db: Db) -> dict[str, Any]:
     return declarations.status(db, tracking_code)

@@ -24,6 +24,7 @@ from gridgov.access.models import User
 from gridgov.access.roles import Permission
 from gridgov.access.scope import scope_clause, scope_of
 from gridgov.access.service import require_permission
+from gridgov.db import analyze
 from gridgov.errors import AppError, Invalid, NotFound
 from gridgov.integration import (
     BadRow,
@@ -40,6 +41,7 @@ from gridgov.integration import (
     parse_enum_cell,
     parse_phone_cell,
     parse_uscc_cell,
+    region_code_parser,
     row_digest,
     template_xlsx,
     text_parser,
@@ -70,6 +72,9 @@ SCHEMAS: dict[str, RowSchema] = {
         Column("ethnicity", "民族", parse=text_parser(20), example="汉族"),
         Column("population_type", "人口类型", parse=parse_enum_cell(POPULATION), example="户籍",
                help_cn="户籍 / 流动 / 境外"),
+        Column("hukou_region_code", "户籍地代码", aliases=("户籍地行政区划代码", "户籍地区划代码"),
+               parse=region_code_parser("province", "city", "county", "street", "community"), example="211021",
+               help_cn="户籍地的行政区划代码（6 位或 12 位）；不填则取身份证号前 6 位"),
         Column("hukou_address", "户籍地址", parse=text_parser(200)),
         Column("building_code", "楼栋编码", required=True, parse=text_parser(32),
                help_cn="楼栋编码见楼栋列表或楼栋导出表"),
@@ -155,6 +160,8 @@ def _write_person(db: Session, actor: User | None, data: dict[str, Any], digest:
     house, _ = _house(db, actor, b, data.get("unit_no"), data["room_no"])
     fields = {k: data.get(k) for k in ("name", "phone", "ethnicity", "hukou_address")}
     fields["population_type"] = data.get("population_type") or "registered"
+    if data.get("hukou_region_code"):  # 户籍地 as recorded; when empty: the ID's region (new), kept (known)
+        fields["hukou_region_code"] = data["hukou_region_code"]
     if existing is None:
         p = service.create_person(db, actor, {**fields, "citizen_id": data["citizen_id"], "house_id": house.id,
                                               "role": data.get("role") or "family",
@@ -211,6 +218,11 @@ def _write_organization(db: Session, actor: User | None, data: dict[str, Any], d
     return "created"
 
 
+# the tables each import writes in bulk (their statistics are refreshed afterwards)
+ANALYZED: dict[str, tuple[str, ...]] = {
+    "persons": ("persons", "residences", "houses"), "houses": ("houses",), "buildings": ("buildings",),
+    "organizations": ("organizations",),
+}
 WRITERS: dict[str, Callable[[Session, User | None, dict[str, Any], str], str]] = {
     "persons": _write_person, "houses": _write_house, "buildings": _write_building,
     "organizations": _write_organization,
@@ -252,6 +264,7 @@ def run_import(db: Session, actor: User | None, entity: str, data: bytes, filena
                              reasons=json.dumps(b.reasons, ensure_ascii=False)))
     run.created, run.updated, run.unchanged, run.quarantined = (counts["created"], counts["updated"],
                                                                 counts["unchanged"], len(bad))
+    analyze(db, *ANALYZED[entity], changed=run.created + run.updated)
     audit.record(db, actor, "register.import", "import_run", run.id,
                  detail={"entity": entity, "file": run.file_digest, "created": run.created, "updated": run.updated,
                          "unchanged": run.unchanged, "quarantined": run.quarantined})

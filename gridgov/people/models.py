@@ -16,14 +16,16 @@ class Person(Located, Base):
 
     __tablename__ = "persons"
     __table_args__ = (
-        Index("ix_persons_name", "name"),
-        Index("ix_persons_pinyin", "name_pinyin"),
-        Index("ix_persons_initials", "name_initials"),
+        # ``id`` last: searches order by (key, id) and read the first rows of the index in order
+        Index("ix_persons_name", "name", "id"),
+        Index("ix_persons_pinyin", "name_pinyin", "id"),
+        Index("ix_persons_initials", "name_initials", "id"),
         Index("ix_persons_phone", "phone"),
         Index("ix_persons_phone_tail", "phone_tail"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)  # scope: byte-order ranges
     citizen_id: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(SearchText(60))
     name_pinyin: Mapped[str] = mapped_column(SearchText(120))
@@ -54,7 +56,7 @@ class Household(Base):
     kind: Mapped[str] = mapped_column(String(12), default="actual")  # registered 户籍户 | actual 实有户
     house_id: Mapped[int | None] = mapped_column(ForeignKey("houses.id"), index=True)
     head_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
-    grid_code: Mapped[str | None] = mapped_column(String(17), index=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -87,6 +89,7 @@ class Organization(Located, Base):
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(120), index=True)
     org_type: Mapped[str] = mapped_column(String(20))
@@ -117,7 +120,7 @@ class SpecialGroupMember(Base):
     risk_level: Mapped[str] = mapped_column(String(8), default="low")  # low medium high
     visit_interval_days: Mapped[int] = mapped_column(Integer)
     responsible_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    grid_code: Mapped[str | None] = mapped_column(String(17), index=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_visit_due: Mapped[date] = mapped_column(Date)
     valid_from: Mapped[date] = mapped_column(Date)
@@ -138,7 +141,7 @@ class Visit(Base):
     method: Mapped[str] = mapped_column(String(12))  # home phone video other
     content: Mapped[str] = mapped_column(Text)
     findings: Mapped[str | None] = mapped_column(Text)
-    grid_code: Mapped[str | None] = mapped_column(String(17), index=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -158,5 +161,5 @@ class Declaration(Base):
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(Text)
-    grid_code: Mapped[str | None] = mapped_column(String(17), index=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridgov.access import audit
 from gridgov.access.masking import mask_citizen_id, mask_name, mask_phone
 from gridgov.access.models import User
 from gridgov.access.roles import Permission
@@ -16,12 +17,14 @@ from gridgov.codes import parse_uscc
 from gridgov.codes.errors import CodeError
 from gridgov.errors import Conflict, Invalid
 from gridgov.people.models import Organization
-from gridgov.people.service import validate_identity, validate_phone
+from gridgov.people.service import require_reveal, validate_identity, validate_phone
 from gridgov.places.history import get_register_record, record_change, snapshot
 from gridgov.regions.service import place_point
 
 ORG_TYPES = {"enterprise": "企业", "individual": "个体工商户", "institution": "事业单位", "government": "机关",
              "social": "社会组织", "school": "学校", "hospital": "医疗机构", "other": "其他"}
+# what org_out masks: the legal representative's and the contact's personal data
+PERSONAL_FIELDS = ("legal_rep_name", "legal_rep_citizen_id", "legal_rep_phone", "contact_name", "contact_phone")
 ORG_FIELDS = ("name", "org_type", "address", "legal_rep_name", "legal_rep_phone", "contact_name", "contact_phone",
               "employees", "grid_code")
 
@@ -73,6 +76,16 @@ def create_organization(db: Session, actor: User | None, data: dict[str, Any]) -
 
 def get_organization(db: Session, actor: User, org_id: int) -> Organization:
     return get_register_record(db, actor, Organization, org_id, label="单位", code="organization")
+
+
+def reveal_organization(db: Session, actor: User, org_id: int, purpose: str) -> dict[str, Any]:
+    """The organization with its legal representative and contact unmasked, for a stated purpose;
+    who saw whose data and why is audited (like a person's reveal)."""
+    purpose = require_reveal(actor, purpose)
+    o = get_organization(db, actor, org_id)
+    audit.record(db, actor, "personal.reveal", "organization", o.id,
+                 detail={"purpose": purpose, "fields": [f for f in PERSONAL_FIELDS if getattr(o, f)]})
+    return org_out(o, reveal=True)
 
 
 def list_organizations(db: Session, actor: User, *, q: str | None = None, limit: int = 50,

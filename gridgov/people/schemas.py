@@ -22,6 +22,10 @@ class PersonIn(BaseModel):
     sex: Literal["male", "female"] | None = Field(None, description="Checked against the ID when given")
     phone: StrictStr | None = Field(None, max_length=20)
     ethnicity: StrictStr | None = Field(None, max_length=20)
+    hukou_region_code: StrictStr | None = Field(
+        None, pattern=r"^\d{2,12}$", examples=["211021"],
+        description="户籍地: division code of the place of household registration (6- or 12-digit forms accepted); "
+                    "when omitted, the region of the citizen ID")
     hukou_address: StrictStr | None = Field(None, max_length=200)
     population_type: PopulationType = "registered"
     house_id: StrictInt = Field(description="The house the person lives in (人进户、户进房)")
@@ -33,6 +37,7 @@ class PersonPatch(BaseModel):
     name: StrictStr | None = Field(None, min_length=1, max_length=30)
     phone: StrictStr | None = Field(None, max_length=20)
     ethnicity: StrictStr | None = Field(None, max_length=20)
+    hukou_region_code: StrictStr | None = Field(None, pattern=r"^\d{2,12}$", description="户籍地 division code")
     hukou_address: StrictStr | None = Field(None, max_length=200)
     population_type: PopulationType | None = None
     status: Literal["active", "moved_out", "deceased"] | None = None

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from gridgov.access import audit
@@ -15,7 +15,7 @@ from gridgov.access.models import User
 from gridgov.access.roles import Permission
 from gridgov.access.scope import require_visible, scope_clause
 from gridgov.access.service import require_permission
-from gridgov.codes import normalize_mobile, normalize_phone, parse_citizen_id
+from gridgov.codes import normalize_division_code, normalize_mobile, normalize_phone, parse_citizen_id
 from gridgov.codes.errors import CodeError
 from gridgov.errors import Conflict, Invalid, NotFound
 from gridgov.people.models import Household, HouseholdMember, Person, Residence
@@ -61,7 +61,8 @@ def person_out(p: Person, *, reveal: bool = False) -> dict[str, Any]:
 
 
 def validate_identity(citizen_id: str, sex: str | None = None, phone: str | None = None) -> dict[str, Any]:
-    """Check the ID (GB 11643) and phone; derive birth date, sex and the registration region."""
+    """Check the ID (GB 11643) and phone; derive birth date and sex (and the region the ID was
+    issued for, ``id_region_code``: see :func:`hukou_region` for what it is and is not)."""
     try:
         parsed = parse_citizen_id(citizen_id)
     except CodeError as exc:
@@ -69,10 +70,29 @@ def validate_identity(citizen_id: str, sex: str | None = None, phone: str | None
     if sex and sex != parsed.sex:
         raise Invalid("性别与身份证号不符", code="sex_mismatch")
     out: dict[str, Any] = {"citizen_id": parsed.number, "birth_date": parsed.birth_date, "sex": parsed.sex,
-                           "hukou_region_code": parsed.region_code}
+                           "id_region_code": parsed.region_code}
     if phone:
         out["phone"] = validate_phone(phone)
     return out
+
+
+def hukou_region(given: str | None, id_region_code: str) -> str:
+    """户籍地, the place of household registration, as a division code in natural length.
+
+    It is a fact to be recorded (from the form, the import file's 户籍地代码 column, the source
+    system): the ID's region is only where the ID was first issued, which a person who moved their
+    registration no longer lives under. When nothing is given, the ID's region is the best guess
+    and is stored instead (an ID region that is no valid code today is kept as printed).
+    """
+    if given:
+        try:
+            return normalize_division_code(given)
+        except CodeError as exc:
+            raise Invalid(f"户籍地行政区划代码无效：{exc.message}", code="invalid_hukou_region") from exc
+    try:
+        return normalize_division_code(id_region_code)
+    except CodeError:
+        return id_region_code
 
 
 def validate_phone(phone: str) -> str:
@@ -99,6 +119,7 @@ def create_person(db: Session, actor: User | None, data: dict[str, Any]) -> Pers
     if actor is not None:
         require_permission(actor, Permission.register_write)
     ident = validate_identity(data["citizen_id"], data.get("sex"), data.get("phone"))
+    ident["hukou_region_code"] = hukou_region(data.get("hukou_region_code"), ident.pop("id_region_code"))
     if db.scalar(select(Person.id).where(Person.citizen_id == ident["citizen_id"])):
         raise Conflict("该身份证号已登记", code="person_exists")
     house = _house_in_scope(db, actor, data["house_id"]) if data.get("house_id") else None
@@ -130,12 +151,23 @@ def get_person(db: Session, actor: User, person_id: int) -> Person:
     return get_register_record(db, actor, Person, person_id, label="人员", code="person")
 
 
-def reveal_person(db: Session, actor: User, person_id: int, purpose: str) -> dict[str, Any]:
-    """The unmasked record, for a stated purpose; who saw whose record and why is audited."""
+REVEAL_PURPOSE_MIN = 4
+
+
+def require_reveal(actor: User, purpose: str | None) -> str:
+    """The rule for every unmasked view of personal data (persons, organizations' representatives
+    and contacts, house owners): the ``personal:reveal`` permission and a stated purpose of at least
+    four characters. Returns the purpose as it goes into the audit entry."""
     require_permission(actor, Permission.personal_reveal)
     purpose = (purpose or "").strip()
-    if len(purpose) < 4:
-        raise Invalid("查看完整信息需要说明用途（至少 4 个字）", code="purpose_required")
+    if len(purpose) < REVEAL_PURPOSE_MIN:
+        raise Invalid(f"查看完整信息需要说明用途（至少 {REVEAL_PURPOSE_MIN} 个字）", code="purpose_required")
+    return purpose
+
+
+def reveal_person(db: Session, actor: User, person_id: int, purpose: str) -> dict[str, Any]:
+    """The unmasked record, for a stated purpose; who saw whose record and why is audited."""
+    purpose = require_reveal(actor, purpose)
     p = get_person(db, actor, person_id)
     audit.record(db, actor, "personal.reveal", "person", p.id, detail={"purpose": purpose})
     return person_out(p, reveal=True)
@@ -151,6 +183,8 @@ def update_person(db: Session, actor: User, person_id: int, data: dict[str, Any]
     if "name" in data:
         p.name = data["name"]
         p.name_pinyin, p.name_initials = pinyin_of(p.name)
+    if data.get("hukou_region_code"):  # a recorded fact: corrected, never cleared
+        p.hukou_region_code = hukou_region(data["hukou_region_code"], p.hukou_region_code)
     for k in ("ethnicity", "hukou_address", "population_type", "status", "moved_out_on"):
         if k in data:
             setattr(p, k, data[k])
@@ -261,14 +295,35 @@ def classify_query(q: str) -> str:
     return "name"
 
 
+#: A scope holding fewer persons than this is searched scope-first (see :func:`search_persons`).
+SMALL_SCOPE = 5000
+
+
 def search_persons(db: Session, actor: User, q: str, limit: int = 20) -> dict[str, Any]:
-    """Search by name (pinyin and initials too), citizen ID, phone (or its last 4 digits), address."""
+    """Search by name (pinyin and initials too), citizen ID, phone (or its last 4 digits), address.
+
+    Every kind is answered from an index: an equality (ID, phone, phone tail) or a prefix range in
+    byte order (name, pinyin, initials, address key), and the scope is a range on ``grid_code``.
+    Name-like results come ordered by the key that matched (``ORDER BY key, id``).
+
+    Which index leads depends on the scope, and is decided here rather than left to the planner
+    (SQLite has no range statistics; PostgreSQL's may be stale): in a wide scope (a leader's city)
+    the key's index is read in order and the first ``limit`` entries in scope are the answer, even
+    when a short key (the initials ``zh``) matches a quarter of the city; in a small scope (a grid
+    worker's grid, fewer than :data:`SMALL_SCOPE` persons) the scope's rows are read and filtered by
+    the key, because walking the key's index would pass over every match outside the grid first.
+    """
     require_permission(actor, Permission.register_read)
     q = (q or "").strip()
     if not q:
         raise Invalid("请输入姓名、拼音、身份证号、电话或地址", code="empty_query")
     kind = classify_query(q)
-    stmt = select(Person).where(scope_clause(actor, region_column=Person.grid_code))
+    in_scope = scope_clause(actor, region_column=Person.grid_code)
+    by_key = kind not in ("pinyin", "name", "address") or not _small_scope(db, in_scope)
+    if kind == "pinyin":
+        key = q.replace(" ", "").lower()
+        return {"kind": kind, "results": [person_out(p) for p in _by_pinyin(db, in_scope, key, limit, by_key)]}
+    stmt = select(Person).where(in_scope)
     if kind == "citizen_id":
         number = q.upper()
         if len(number) == 15:
@@ -283,18 +338,56 @@ def search_persons(db: Session, actor: User, q: str, limit: int = 20) -> dict[st
         stmt = stmt.where(Person.phone == q.replace(" ", ""))
     elif kind == "phone_tail":
         stmt = stmt.where(Person.phone_tail == q)
-    elif kind == "pinyin":
-        key = q.replace(" ", "").lower()
-        stmt = stmt.where(or_(prefix_range(Person.name_pinyin, key), prefix_range(Person.name_initials, key)))
     elif kind == "address":
         key = address_key(q) or q
-        houses = select(House.id).where(prefix_range(House.addr_key, key),
+        houses = select(House.id).where(_starts_with(House.addr_key, key, by_key),
                                         scope_clause(actor, region_column=House.grid_code)).limit(500)
-        stmt = stmt.where(Person.house_id.in_(houses))
+        if by_key:  # the first 500 houses in key order: the key's index leads, not the (wide) scope's
+            houses = houses.order_by(House.addr_key, House.id)
+        # the houses first, on their own: as a subquery the planner may re-run it for every person
+        # in scope (PostgreSQL misjudges a grid's range as a row or two and picks a nested loop)
+        house_ids = list(db.scalars(houses))
+        if not house_ids:
+            return {"kind": kind, "results": []}
+        stmt = stmt.where(Person.house_id.in_(house_ids))
     else:
-        stmt = stmt.where(prefix_range(Person.name, q))
+        stmt = stmt.where(_starts_with(Person.name, q, by_key))
     rows = list(db.scalars(stmt.order_by(Person.name, Person.id).limit(limit)))
     return {"kind": kind, "results": [person_out(p) for p in rows]}
+
+
+def _small_scope(db: Session, in_scope: Any) -> bool:
+    """Fewer than :data:`SMALL_SCOPE` persons in scope (counted from the grid-code index, bounded)."""
+    if in_scope is true():  # everything (admin)
+        return False
+    first = select(Person.id).where(in_scope).limit(SMALL_SCOPE).subquery()
+    return (db.scalar(select(func.count()).select_from(first)) or 0) < SMALL_SCOPE
+
+
+def _starts_with(column: Any, key: str, by_index: bool) -> Any:
+    """``column`` starts with ``key``: a range on its index, or (to keep the planner off that index
+    when the scope should lead) the same test as an expression no index answers."""
+    if by_index:
+        return prefix_range(column, key)
+    return func.substr(column, 1, len(key)) == key
+
+
+def _by_pinyin(db: Session, in_scope: Any, key: str, limit: int, by_key: bool) -> list[Person]:
+    """Persons whose full pinyin or initials start with ``key``, ordered by the key that matched.
+
+    Two index-ordered queries (one per key column, each ``ORDER BY column, id LIMIT n``) instead of
+    one ``OR``: an OR of two ranges has no index order, so the database would collect and sort every
+    match. Merged by (matched key, id), the first ``limit`` of the union are exactly these.
+    """
+    best: dict[int, tuple[str, Person]] = {}
+    for column in (Person.name_pinyin, Person.name_initials):
+        stmt = (select(Person, column).where(in_scope, _starts_with(column, key, by_key))
+                .order_by(column, Person.id).limit(limit))
+        for person, matched in db.execute(stmt):
+            if person.id not in best or matched < best[person.id][0]:
+                best[person.id] = (matched, person)
+    ranked = sorted(best.values(), key=lambda kp: (kp[0], kp[1].id))
+    return [person for _, person in ranked[:limit]]
 
 
 def count_persons(db: Session, actor: User) -> int:

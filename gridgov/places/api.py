@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from gridgov.access.deps import CurrentUser, Db
+from gridgov.people.schemas import RevealIn
 from gridgov.people.service import person_out, residents_of_house
 from gridgov.places import schemas, service
 
@@ -58,6 +59,12 @@ def building_history(building_id: int, db: Db, user: CurrentUser):
 def get_house(house_id: int, db: Db, user: CurrentUser):
     h = service.get_house(db, user, house_id)
     return service.house_out(h, len(residents_of_house(db, h.id)))
+
+
+@router.post("/houses/{house_id}/reveal", response_model=schemas.HouseOut,
+             summary="The house with its owner unmasked, for a stated purpose (audited)")
+def reveal_house(house_id: int, body: RevealIn, db: Db, user: CurrentUser):
+    return service.reveal_house(db, user, house_id, body.purpose)
 
 
 @router.patch("/houses/{house_id}", response_model=schemas.HouseOut, summary="Change a house")

@@ -147,6 +147,19 @@ def get_house(db: Session, actor: User, house_id: int) -> House:
     return get_register_record(db, actor, House, house_id, label="房屋", code="house")
 
 
+def reveal_house(db: Session, actor: User, house_id: int, purpose: str) -> dict[str, Any]:
+    """The house with its owner unmasked, for a stated purpose (the rule of every reveal:
+    ``people.service.require_reveal``); who saw whose data and why is audited."""
+    from gridgov.access import audit
+    from gridgov.people.service import require_reveal, residents_of_house
+
+    purpose = require_reveal(actor, purpose)
+    h = get_house(db, actor, house_id)
+    audit.record(db, actor, "personal.reveal", "house", h.id,
+                 detail={"purpose": purpose, "fields": ["owner_name"], "owner_person_id": h.owner_person_id})
+    return house_out(h, len(residents_of_house(db, h.id)), reveal=True)
+
+
 def update_house(db: Session, actor: User, house_id: int, data: dict[str, Any]) -> House:
     _writer(actor)
     h = get_house(db, actor, house_id)

@@ -20,7 +20,7 @@ from gridgov.access.scope import Scope, scope_clause, scope_of
 from gridgov.access.service import require_permission
 from gridgov.codes import region_code_level
 from gridgov.codes.errors import CodeError
-from gridgov.db import utcnow
+from gridgov.db import analyze, utcnow
 from gridgov.errors import Forbidden, Invalid, NotFound
 from gridgov.regions import geo
 from gridgov.regions.models import LEVEL_LABELS, Region
@@ -352,6 +352,7 @@ def write_regions(db: Session, items: list[RegionInput], *, at: datetime | None 
             db.execute(Region.__table__.insert(), rows)
         if progress:
             progress("写入区域", min(start + batch, total), total)
+    analyze(db, Region.__tablename__, changed=created + updated)
     invalidate_locator()
     return created, updated, unchanged
 

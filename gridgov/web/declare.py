@@ -21,6 +21,7 @@ import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gridgov import ratelimit
 from gridgov.access.deps import Db, OptionalUser
 from gridgov.access.models import User
 from gridgov.access.roles import Permission, has_permission
@@ -101,7 +102,12 @@ def declaration_status_page(request: Request, db: Db, code: str | None = None) -
     code = (code or "").strip().upper()
     result = error = None
     status_code = 200
-    if code:
+    headers = PAGE_HEADERS
+    wait = ratelimit.hit(request, "lookup") if code else 0  # the same per-IP limit as the API's look-up
+    if wait:
+        error, status_code = ratelimit.RateLimited(wait, "lookup").message, 429
+        headers = {**PAGE_HEADERS, "Retry-After": str(wait)}
+    elif code:
         if not TRACKING_CODE.fullmatch(code):
             error, status_code = t("declare.status_bad_code"), 422
         else:
@@ -114,7 +120,7 @@ def declaration_status_page(request: Request, db: Db, code: str | None = None) -
                   "reviewed_at": local_time(result["reviewed_at"])}
     return templates.TemplateResponse(
         request, "declare_status.html", {"code": code, "result": result, "error": error},
-        status_code=status_code, headers=PAGE_HEADERS)
+        status_code=status_code, headers=headers)
 
 
 @router.get("/declare/{token}", response_class=HTMLResponse)

@@ -2,7 +2,7 @@
  *
  * Plain browser JavaScript, no build step. Lists come from GET /api/v1/declarations?status=...
  * (people masked by the server); 通过 / 不通过 POST to /api/v1/declarations/{id}/approve|reject
- * with the session's CSRF token from <meta name="csrf-token">. Results and errors are shown on
+ * through the shared helper static/js/api.js (session cookie, CSRF token). Results and errors are shown on
  * the card itself.
  *
  * Stable hooks for tests: .queue-tab[data-status], #queue-list[data-status][data-loaded],
@@ -53,16 +53,6 @@
   }
 
   // ---------------------------------------------------------------- API
-  var CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-
-  function ApiError(status, message, code) {
-    this.name = "ApiError";
-    this.status = status;
-    this.message = message;
-    this.code = code;
-  }
-  ApiError.prototype = Object.create(Error.prototype);
-
   var redirecting = false;
 
   function sessionExpired() {
@@ -74,30 +64,8 @@
     }, 1200);
   }
 
-  function api(path, options) {
-    options = options || {};
-    var method = options.method || "GET";
-    var headers = {"Accept": "application/json"};
-    if (method !== "GET") headers["X-CSRF-Token"] = CSRF;
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(path, {
-      method: method, headers: headers, credentials: "same-origin", signal: options.signal,
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-    }).then(function (res) {
-      return res.text().then(function (text) {
-        var body = null;
-        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
-        if (res.ok) return body;
-        var err = body && body.error;
-        if (res.status === 401) sessionExpired();
-        throw new ApiError(res.status, (err && err.message) || t("error.server", {status: res.status}),
-                           (err && err.code) || "http_" + res.status);
-      });
-    }, function (err) {
-      if (err && err.name === "AbortError") throw err;
-      throw new ApiError(0, t("error.network"), "network");
-    });
-  }
+  // JSON in and out through the shared helper (static/js/api.js); errors carry the server's message.
+  var api = GridgovApi.client({onUnauthorized: sessionExpired});
 
   // ---------------------------------------------------------------- state and DOM
   var listEl = document.getElementById("queue-list");

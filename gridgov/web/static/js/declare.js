@@ -1,8 +1,9 @@
 /* 自主申报: the public declaration form (/declare/{token}) and the poster's print button.
  *
- * Plain browser JavaScript, no build step. The form posts JSON to /api/v1/public/declare/{token};
- * the server is the judge of every value — here only required fields and the ID's length are
- * checked, so a slip is caught before a round trip. Errors are shown in #declare-error and the
+ * Plain browser JavaScript, no build step. The form posts JSON to /api/v1/public/declare/{token}
+ * through the shared helper static/js/api.js; the server is the judge of every value (a refusal,
+ * e.g. 429 when sent too often, shows its message) — here only required fields and the ID's
+ * length are checked, so a slip is caught before a round trip. Errors are shown in #declare-error and the
  * form keeps everything typed.
  *
  * Stable hooks for tests: #declare-form, #people-list .person-card, [data-field=...], #add-person,
@@ -249,23 +250,14 @@
     var problem = check(body);
     if (problem) { showError(problem[0], problem[1]); return; }
     setBusy(true);
-    fetch(form.dataset.endpoint, {
-      method: "POST", credentials: "omit",
-      headers: {"Content-Type": "application/json", "Accept": "application/json"},
-      body: JSON.stringify(body),
-    }).then(function (res) {
-      return res.text().then(function (text) {
-        var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        setBusy(false);
-        if (res.ok && data && data.tracking_code) { showDone(data); return; }
-        var err = (data && data.error) || {};
-        var message = err.message || t("error.server", {status: res.status});
-        showError(message, inputForServerError(err.code, err.message));
-      });
-    }, function () {
+    // public: no cookie goes with it (the shared helper, static/js/api.js, adds no CSRF token then)
+    GridgovApi.request(form.dataset.endpoint, {method: "POST", credentials: "omit", body: body}).then(function (data) {
       setBusy(false);
-      showError(t("error.network"));
+      if (data && data.tracking_code) { showDone(data); return; }
+      showError(t("error.server", {status: 200}));
+    }, function (err) {
+      setBusy(false);
+      showError(err.message, err.status ? inputForServerError(err.code, err.message) : undefined);
     });
   });
 

@@ -1,8 +1,8 @@
 /* 一张图: the county map, the region tree, search and the info panel.
  *
  * Plain browser JavaScript over Leaflet (vendored), no build step. Everything it shows comes from
- * the JSON API (/api/v1/...), same-origin with the session cookie; non-GET requests carry the
- * session's CSRF token from <meta name="csrf-token">. UI text comes from the catalogue the page
+ * the JSON API (/api/v1/...), same-origin with the session cookie, through the shared helper
+ * static/js/api.js (CSRF token on writes, the server's error messages). UI text comes from the catalogue the page
  * embeds (#i18n-catalogue), through t().
  *
  * Stable hooks for tests: #map[data-loaded-features], body[data-map-ready="1"], #region-tree
@@ -83,16 +83,6 @@
   }
 
   // ---------------------------------------------------------------- API
-  var CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-
-  function ApiError(status, message, code) {
-    this.name = "ApiError";
-    this.status = status;
-    this.message = message;
-    this.code = code;
-  }
-  ApiError.prototype = Object.create(Error.prototype);
-
   var redirecting = false;
 
   function sessionExpired() {
@@ -104,33 +94,9 @@
     }, 1200);
   }
 
-  // fetch() wrapper: JSON in and out; errors become ApiError with the server's Chinese message.
-  function api(path, options) {
-    options = options || {};
-    var method = options.method || "GET";
-    var headers = {"Accept": "application/json"};
-    if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = CSRF;
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(path, {
-      method: method, headers: headers, credentials: "same-origin", signal: options.signal,
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-    }).then(function (res) {
-      return res.text().then(function (text) {
-        var body = null;
-        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
-        if (res.ok) return body;
-        var err = body && body.error;
-        if (res.status === 401) sessionExpired();
-        throw new ApiError(res.status, (err && err.message) || t("error.server", {status: res.status}),
-                           (err && err.code) || "http_" + res.status);
-      });
-    }, function (err) {
-      if (err && err.name === "AbortError") throw err;
-      throw new ApiError(0, t("error.network"), "network");
-    });
-  }
-
-  function isAbort(err) { return err && err.name === "AbortError"; }
+  // JSON in and out through the shared helper (static/js/api.js); errors carry the server's message.
+  var api = GridgovApi.client({onUnauthorized: sessionExpired});
+  var isAbort = GridgovApi.isAbort;
 
   // Worth retrying: the network or the server failed (not a refusal such as 403 or 404).
   function retryButton(err, action) {
