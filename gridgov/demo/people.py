@@ -40,15 +40,15 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 import shapely
 
 from gridgov.demo import people_names as W
+from gridgov.demo.bulk import Bulk
 from gridgov.demo.names import BRANDS, INDUSTRIES, URBAN_WORDS, cn_number
 
 Progress = Callable[[str, int, int], None]
@@ -1060,6 +1060,10 @@ def _generate_people(rng: np.random.Generator, rt: RegionTable, reg: Register, t
     # 户籍: locals are registered at their home (their ID may come from where they were born);
     # the floating keep the county of their ID
     hukou_code = np.where(ptype == REGISTERED, county_codes[county], region)
+    from gridgov.people.service import hukou_region  # natural length, as the service stores: 810000 → 81
+
+    codes, at = np.unique(hukou_code.astype(str), return_inverse=True)
+    hukou_code = np.array([hukou_region(None, c) for c in codes.tolist()], dtype=object)[at]
     hukou_address = np.full(n, None, dtype=object)         # None: the house's address
     other = np.flatnonzero(ptype != REGISTERED)
     paths = {c: _division_path(c) for c in np.unique(region[other].astype(str)).tolist()}
@@ -1373,82 +1377,129 @@ def _generate_workers(rng: np.random.Generator, rt: RegionTable, reg: Register) 
                    "display_name": [f"网格员 {x}" for x in names.tolist()]}
 
 
+# --- standard addresses --------------------------------------------------------------------
+
+FORMER_COMPOUND_WORDS = ("机床", "纺织", "化纤", "水泥", "石化", "铁路", "电业", "粮库", "供销", "造纸", "棉麻", "轴承")
+FORMER_COMPOUND_SUFFIXES = ("厂宿舍", "家属院", "职工宿舍", "家属楼")
+FORMER_ROAD_WORDS = ("解放", "红旗", "东风", "跃进", "前进", "红卫", "反修", "文化", "工农", "新华")
+FORMER_SHARE = 0.03              # of compounds and roads (at least one of each) with a former name (曾用名)
+
+
+@dataclass
+class AddressPlan:
+    """The demo's standard address library as positions: every building, then every unit of an
+    apartment building, then every house with a room number (``house_row``: each house's address
+    row, its building's for houses without a room). Texts are made batch by batch (:meth:`columns`)."""
+
+    elements: dict[str, np.ndarray]  # per building: province … building_no, text, key, code (object arrays)
+    building: np.ndarray             # per row: the building
+    unit: np.ndarray                 # per row: unit number (0: none)
+    floor: np.ndarray
+    room: np.ndarray                 # per row: room number (0: none)
+    parent: np.ndarray               # per row: parent row (-1: none)
+    house_row: np.ndarray
+    n_buildings: int
+    n_units: int
+
+    @property
+    def n(self) -> int:
+        return len(self.building)
+
+    def columns(self, lo: int, hi: int, base_id: int) -> dict[str, list]:
+        """The text columns of rows [lo, hi)."""
+        e = self.elements
+        b, u, f, r = (a[lo:hi] for a in (self.building, self.unit, self.floor, self.room))
+        out: dict[str, list] = {k: e[k][b].tolist() for k in ("province", "city", "district", "town", "community",
+                                                              "community_code", "road", "road_no", "poi",
+                                                              "building_no")}
+        suffix = [(f"{x}单元" if x else "") + (f"{y}室" if y else "") for x, y in zip(u.tolist(), r.tolist())]
+        tail = [("" if not y else f"-{x}-{y}") or (f"-{x}" if x else "") for x, y in zip(u.tolist(), r.tolist())]
+        out["text"] = [t + s for t, s in zip(e["text"][b].tolist(), suffix)]
+        out["addr_key"] = [k + s for k, s in zip(e["key"][b].tolist(), suffix)]
+        out["code"] = [c + t for c, t in zip(e["code"][b].tolist(), tail)]
+        out["level"] = ["room" if y else "unit" if x else "building" for x, y in zip(u.tolist(), r.tolist())]
+        out["unit_no"] = [str(x) if x else None for x in u.tolist()]
+        out["floor_no"] = [str(x) if x else None for x in f.tolist()]
+        out["room_no"] = [str(x) if x else None for x in r.tolist()]
+        out["parent_id"] = [p + base_id if p >= 0 else None for p in self.parent[lo:hi].tolist()]
+        return out
+
+
+def plan_addresses(rt: RegionTable, reg: Register, province: list[str | None], city: list[str | None]) -> AddressPlan:
+    """The address library for the generated buildings and houses (``province``/``city``: names per
+    county of ``rt``). Elements come from each building's key, split by the library's own rules
+    (``gridgov.places.matching.canonical``), so keys equal the buildings' and houses' ``addr_key``."""
+    from gridgov.places.matching.canonical import split_local
+
+    b, h = reg.buildings, reg.houses
+    nb = len(b["code"])
+    comm = rt.grid_comm[rt.micro_grid[b["micro"]]]
+    street = rt.comm_street[comm]
+    county = rt.street_county[street]
+    names = {"province": (province, county), "city": (city, county), "district": (rt.county_name, county),
+             "town": (rt.street_name, street), "community": (rt.comm_name, comm),
+             "community_code": (rt.comm_code, comm)}
+    elements = {f: np.array(v, dtype=object)[at] for f, (v, at) in names.items()}
+    head = [f"{province[k] or ''}{city[k] or ''}{rt.county_name[k]}{rt.street_name[s]}"   # canonical_text's
+            for s, k in zip(rt.comm_street.tolist(), rt.street_county[rt.comm_street].tolist())]   # regions
+    cols: dict[str, list] = {f: [] for f in ("road", "road_no", "poi", "building_no", "text")}
+    for key, c in zip(b["addr_key"], comm.tolist()):
+        e = split_local(key)
+        if e is None:
+            raise RuntimeError(f"a generated address key is not canonical: {key!r}")
+        for f in ("road", "road_no", "poi", "building_no"):
+            cols[f].append(getattr(e, f))
+        name = rt.comm_name[c]
+        cols["text"].append(head[c] + (key if key.startswith(name) else name + key))
+    cols["key"] = b["addr_key"]
+    cols["code"] = ["A" + code[1:] for code in b["code"]]
+    elements.update({f: np.array(v, dtype=object) for f, v in cols.items()})
+    apt = (b["kind"] <= LOW) & (b["units"] > 0)
+    n_u = np.where(apt, b["units"], 0)
+    unit_b = np.repeat(np.arange(nb), n_u)
+    unit_u = np.arange(len(unit_b)) - np.repeat(np.cumsum(n_u) - n_u, n_u) + 1
+    unit_row = nb + np.cumsum(n_u) - n_u                       # row of each building's unit 1
+    rooms = np.flatnonzero(h["has_room"])
+    hb, hu = h["building"][rooms], h["unit"][rooms]
+    nu = len(unit_b)
+    house_row = h["building"].copy()
+    house_row[rooms] = nb + nu + np.arange(len(rooms))
+    zeros = np.zeros(nb, np.int64)
+    return AddressPlan(
+        elements=elements,
+        building=np.concatenate([np.arange(nb), unit_b, hb]),
+        unit=np.concatenate([zeros, unit_u, hu]),
+        floor=np.concatenate([zeros, np.zeros(nu, np.int64), h["floor"][rooms]]),
+        room=np.concatenate([zeros, np.zeros(nu, np.int64), h["room"][rooms]]),
+        parent=np.concatenate([np.full(nb, -1), unit_b, np.where(hu > 0, unit_row[hb] + hu - 1, hb)]),
+        house_row=house_row, n_buildings=nb, n_units=nu,
+    )
+
+
+def plan_aliases(plan: AddressPlan, rt: RegionTable, seed: int) -> dict[str, list]:
+    """Former names (曾用名) for a few compounds and roads, unique, never a current name."""
+    rng = np.random.default_rng([seed, 20_261_126])       # its own stream: the rest of the demo is unchanged
+    e = plan.elements
+    current = set(e["poi"].tolist()) | set(e["road"].tolist())
+    out: dict[str, list] = {"field": [], "alias": [], "name": [], "region_code": []}
+    used: set[str] = set()
+    for column, words, suffixes in (("poi", FORMER_COMPOUND_WORDS, FORMER_COMPOUND_SUFFIXES),
+                                   ("road", FORMER_ROAD_WORDS, ("路", "街"))):
+        names = sorted({(n, cc[:6]) for n, cc, no in zip(e[column].tolist(), e["community_code"].tolist(),
+                                                          e["building_no"].tolist())
+                        if n and (column == "road" or no) and not n.endswith("组")})
+        wanted = min(len(names), max(1, round(len(names) * FORMER_SHARE)))
+        for k in np.sort(rng.choice(len(names), wanted, replace=False)).tolist():
+            alias = _pick(rng, words) + _pick(rng, suffixes)
+            if alias in used or alias in current:
+                continue
+            used.add(alias)
+            for key, value in zip(out, (column, alias, names[k][0], names[k][1])):
+                out[key].append(value)
+    return out
+
+
 # --- writing -------------------------------------------------------------------------------
-
-class _Bulk:
-    """Fast inserts on the session's connection (inside its transaction)."""
-
-    def __init__(self, db, report: Progress, batch: int = 50_000) -> None:
-        self.db = db
-        self.conn = db.connection()
-        self.dialect = self.conn.dialect.name
-        self.raw = self.conn.connection.driver_connection
-        self.report = report
-        self.batch = batch
-        self.rows: dict[str, int] = {}
-        self.seconds: dict[str, float] = {}
-        now = datetime.now(UTC).replace(tzinfo=None)
-        self.now = self.stamp_text(now.isoformat(sep=" ", timespec="microseconds"))
-
-    def stamp_text(self, naive_utc: str) -> str:
-        return naive_utc + "+00" if self.dialect == "postgresql" else naive_utc
-
-    def stamps(self, seconds: np.ndarray) -> np.ndarray:
-        text = np.char.replace((np.asarray(seconds, dtype=np.int64).astype("datetime64[s]")).astype(str), "T", " ")
-        return np.char.add(text, ".000000+00" if self.dialect == "postgresql" else ".000000").astype(object)
-
-    def next_id(self, table) -> int:
-        from sqlalchemy import func, select
-
-        return int(self.db.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()) + 1
-
-    def insert(self, table, n: int, columns: dict[str, Any], stage: str) -> None:
-        names = list(columns)
-        started = time.perf_counter()
-        cur = self.raw.cursor() if self.dialect in ("sqlite", "postgresql") else None
-        try:
-            for lo in range(0, n, self.batch):
-                hi = min(lo + self.batch, n)
-                cols = []
-                for v in columns.values():
-                    if isinstance(v, np.ndarray):
-                        cols.append(v[lo:hi].tolist())
-                    elif isinstance(v, list):
-                        cols.append(v[lo:hi])
-                    elif callable(v):
-                        cols.append(v(lo, hi))
-                    else:
-                        cols.append(repeat(v, hi - lo))
-                rows = zip(*cols)
-                if self.dialect == "sqlite":
-                    marks = ", ".join("?" * len(names))
-                    quoted = ", ".join(f'"{c}"' for c in names)
-                    cur.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)
-                elif self.dialect == "postgresql":
-                    quoted = ", ".join(f'"{c}"' for c in names)
-                    with cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                else:
-                    self.db.execute(table.insert(), [dict(zip(names, r)) for r in rows])
-                self.report(stage, hi, n)
-        finally:
-            if cur is not None:
-                cur.close()
-        if n == 0:
-            self.report(stage, 0, 0)
-        self.rows[table.name] = self.rows.get(table.name, 0) + n
-        self.seconds[table.name] = self.seconds.get(table.name, 0.0) + time.perf_counter() - started
-
-    def fix_sequences(self, tables: Sequence[Any]) -> None:
-        if self.dialect != "postgresql":
-            return
-        from sqlalchemy import text
-
-        for t in tables:
-            self.db.execute(text(f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "
-                                 f"GREATEST((SELECT max(id) FROM \"{t.name}\"), 1))"))
-
 
 def _lazy(values: np.ndarray, fn: Callable[[np.ndarray], list]) -> Callable[[int, int], list]:
     """A column made batch by batch from ``values`` (keeps a city's strings out of memory)."""
@@ -1517,7 +1568,8 @@ def load_people(db, ctx, progress: Progress | None = None) -> None:
         SpecialGroupMember,
         Visit,
     )
-    from gridgov.places.models import Building, House
+    from gridgov.places.models import AddressAlias, Building, House, StandardAddress
+    from gridgov.regions.models import Region
 
     report = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
@@ -1526,7 +1578,7 @@ def load_people(db, ctx, progress: Progress | None = None) -> None:
     rt = RegionTable.from_db(db)
     reg = generate_register(rt, ctx.scale, ctx.seed, today, report)
     generated = time.perf_counter() - started
-    bulk = _Bulk(db, report)
+    bulk = Bulk(db, report)
     now = bulk.now
 
     # grid workers: one per basic grid, one password hash for all; the demo's `gridworker` keeps the first grid
@@ -1550,7 +1602,7 @@ def load_people(db, ctx, progress: Progress | None = None) -> None:
         worker_id[rt.grid_code.index(first)] = ids["gridworker"]
     report("创建网格员", 1, 1)
 
-    tables = [Building.__table__, House.__table__, Person.__table__, Household.__table__,
+    tables = [StandardAddress.__table__, Building.__table__, House.__table__, Person.__table__, Household.__table__,
               HouseholdMember.__table__, Residence.__table__, SpecialGroupMember.__table__, Visit.__table__,
               Organization.__table__]
     base = {t.name: bulk.next_id(t) for t in tables}
@@ -1570,8 +1622,41 @@ def load_people(db, ctx, progress: Progress | None = None) -> None:
     bid = base["buildings"] + np.arange(nb)
     b_micro_code = micro_code[b["micro"]]
     b_region = rt.micro_id[b["micro"]]
+    # the standard address library: buildings, units, rooms (houses and buildings point into it)
+    report("生成标准地址", 0, 1)
+    t_plan = time.perf_counter()
+    above = dict(db.execute(select(Region.code, Region.name).where(Region.valid_to.is_(None),
+                                                                  Region.level.in_(("province", "city")))).all())
+    plan = plan_addresses(rt, reg, [above.get(c[:2]) for c in rt.county_code],
+                          [above.get(c[:4]) for c in rt.county_code])
+    plan_seconds = time.perf_counter() - t_plan
+    report("生成标准地址", 1, 1)
+    aid0 = base["addresses"]
+    ab = plan.building
+    address_text: dict[str, Any] = {}
+
+    def address_column(name: str) -> Callable[[int, int], list]:
+        def column(lo: int, hi: int) -> list:
+            if address_text.get("range") != (lo, hi):
+                address_text["range"], address_text["values"] = (lo, hi), plan.columns(lo, hi, aid0)
+            return address_text["values"][name]
+        return column
+
+    text_columns = ("code", "text", "addr_key", "level", "parent_id", "province", "city", "district", "town",
+                    "community", "community_code", "road", "road_no", "poi", "building_no", "unit_no", "floor_no",
+                    "room_no")
+    bulk.insert(StandardAddress.__table__, plan.n, {
+        "id": aid0 + np.arange(plan.n), **{c: address_column(c) for c in text_columns},
+        "lon": b["lon"][ab], "lat": b["lat"][ab], "h3": b["h3"][ab], "grid_code": b_micro_code[ab],
+        "grid_region_id": b_region[ab], "created_at": now,
+    }, "写入标准地址")
+    aliases = plan_aliases(plan, rt, ctx.seed)
+    bulk.insert(AddressAlias.__table__, len(aliases["alias"]), {**aliases, "kind": "former", "created_at": now},
+                "写入地址别名")
+
     bulk.insert(Building.__table__, nb, {
         "id": bid, "code": b["code"], "name": b["name"], "address": b["address"], "addr_key": b["addr_key"],
+        "address_id": aid0 + np.arange(nb),
         "use": b["use"], "floors": b["floors"], "units": np.where(b["units"] > 0, b["units"], None).astype(object),
         "built_year": b["built_year"], "declare_token": b["declare_token"], "lon": b["lon"], "lat": b["lat"],
         "h3": b["h3"], "grid_code": b_micro_code, "grid_region_id": b_region, "created_at": now, "updated_at": now,
@@ -1591,6 +1676,7 @@ def load_people(db, ctx, progress: Progress | None = None) -> None:
     owner = h["owner_pid"]
     bulk.insert(House.__table__, nh, {
         "id": base["houses"] + np.arange(nh), "code": house_text(2), "building_id": bid[hb],
+        "address_id": aid0 + plan.house_row,
         "address": house_text(0), "addr_key": house_text(1),
         "unit_no": _lazy(h["unit"], lambda v: [str(x) if x else None for x in v.tolist()]),
         "floor_no": _lazy(h["floor"], lambda v: [str(x) if x else None for x in v.tolist()]),
@@ -1723,7 +1809,8 @@ def load_people(db, ctx, progress: Progress | None = None) -> None:
     if bulk.dialect == "sqlite":
         bulk.raw.execute("PRAGMA cache_size = -2000")
     counts = {"grid_workers": len(fresh), **bulk.rows}
-    timing = {"generate": round(generated, 2), "indexes": round(index_seconds, 2),
+    timing = {"generate": round(generated, 2), "plan_addresses": round(plan_seconds, 2),
+              "indexes": round(index_seconds, 2),
               **{f"write_{k}": round(s, 2) for k, s in bulk.seconds.items()},
               "total": round(time.perf_counter() - started, 2)}
     audit.record(db, None, "demo.people", "demo_register", f"demo-{ctx.scale}-{ctx.seed}",

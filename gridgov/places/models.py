@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridgov.db import Base, SearchText, UTCDateTime, utcnow
@@ -27,16 +27,24 @@ class Located:
 
 
 class StandardAddress(Located, Base):
-    """标准地址: one entry per addressable thing (a building, a unit, a room) with its elements."""
+    """标准地址: one entry per addressable thing (a building, a unit, a room) with its elements.
+
+    ``text`` is the canonical text, ``addr_key`` its part from the road down (the key shared with
+    buildings and houses); both are made by ``gridgov.places.matching.canonical``. Every row carries
+    all its elements (a room repeats its building's), so a candidate is scored from its own row.
+    """
 
     __tablename__ = "addresses"
-    __table_args__ = (Index("ix_addresses_road", "community_code", "road", "road_no"),)
+    __table_args__ = (Index("ix_addresses_level_key", "level", "addr_key"),
+                      Index("ix_addresses_level_poi", "level", "poi", "building_no"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)  # scope: byte-order ranges
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    text: Mapped[str] = mapped_column(String(200), index=True)  # canonical text
+    text: Mapped[str] = mapped_column(String(200))  # canonical text (looked up through addr_key)
+    addr_key: Mapped[str | None] = mapped_column(SearchText(160))  # road/compound down
     level: Mapped[str] = mapped_column(String(12))  # building | unit | room
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"), index=True)
     province: Mapped[str | None] = mapped_column(String(20))
     city: Mapped[str | None] = mapped_column(String(20))
     district: Mapped[str | None] = mapped_column(String(20))
@@ -53,10 +61,28 @@ class StandardAddress(Located, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class AddressAlias(Base):
+    """An alias or former name (别名/曾用名) of a road, compound (poi) or region name in the address
+    library: matching rewrites a query's ``alias`` to ``name``. ``region_code``: where it applies
+    (a county or community; None: everywhere)."""
+
+    __tablename__ = "address_aliases"
+    __table_args__ = (UniqueConstraint("field", "alias", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    field: Mapped[str] = mapped_column(String(12))  # road | poi | community | town | district | city | province
+    alias: Mapped[str] = mapped_column(String(60), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(12), default="alias")  # alias | former
+    region_code: Mapped[str | None] = mapped_column(String(17))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Building(Located, Base):
     __tablename__ = "buildings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)  # scope: byte-order ranges
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
@@ -76,6 +102,7 @@ class House(Located, Base):
     __tablename__ = "houses"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str | None] = mapped_column(SearchText(17), index=True)  # scope: byte-order ranges
     code: Mapped[str] = mapped_column(String(40), unique=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
     address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
