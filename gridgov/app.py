@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gridgov import __version__
 from gridgov.db import ensure_migrated, get_engine, session_factory
 from gridgov.errors import AppError
+from gridgov.settings import get_settings
 
 log = logging.getLogger("gridgov")
 
@@ -73,6 +74,19 @@ def _warm_locator(app: FastAPI) -> None:
     threading.Thread(target=warm, name="warm-locator", daemon=True).start()
 
 
+def _start_clock(app: FastAPI):
+    """The event clock sweep, in a background thread (several app workers may run it: a lease
+    in the database lets one sweep at a time, see :mod:`gridgov.events.clock`)."""
+    import threading
+
+    from gridgov.events.clock import run_forever
+
+    stop = threading.Event()
+    threading.Thread(target=run_forever, args=(app.state.sessionmaker, stop), name="event-clock",
+                     daemon=True).start()
+    return stop
+
+
 def create_app(database_url: str | None = None, *, check_migrations: bool = True) -> FastAPI:
     engine = get_engine(database_url)
     if check_migrations:
@@ -82,14 +96,21 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         _warm_locator(app)
+        stop = _start_clock(app) if get_settings().event_clock_enabled else None
         yield
+        if stop is not None:
+            stop.set()
 
     app = FastAPI(lifespan=lifespan, title="gridgov API", version=__version__, description=DESCRIPTION,
                   openapi_tags=[{"name": "access", "description": "登录、用户、部门、审计"},
                                 {"name": "regions", "description": "行政区划、网格、定位"},
                                 {"name": "places", "description": "楼栋、房屋"},
+                                {"name": "addresses", "description": "标准地址库：查询、匹配、地理编码、别名"},
                                 {"name": "people", "description": "实有人口、户、单位、特殊人群、走访、自主申报审核"},
-                                {"name": "public", "description": "无需登录：自主申报"}])
+                                {"name": "events", "description": "事件：事项清单、上报、受理派遣、处置、核查、结案、评价、消息"},
+                                {"name": "disputes", "description": "矛盾纠纷：当事人、调解、协议、移交、回访、三色预警、化解率"},
+                                {"name": "open311", "description": "Open311 GeoReport v2：服务列表、提交与查询服务请求"},
+                                {"name": "public", "description": "无需登录：随手拍、进度查询、评价、自主申报"}])
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
     _install_error_handlers(app)
@@ -99,9 +120,17 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
         return {"status": "ok"}
 
     from gridgov.access.api import router as access_router
+    from gridgov.disputes.api import router as disputes_router
+    from gridgov.events.api import public as events_public_router
+    from gridgov.events.api import router as events_router
+    from gridgov.events.duplicates_api import router as duplicates_router
+    from gridgov.events.hotline_api import router as hotline_router
+    from gridgov.events.metrics_api import router as metrics_router
+    from gridgov.open311.api import router as open311_router
     from gridgov.people.api import public as people_public_router
     from gridgov.people.api import router as people_router
     from gridgov.people.imports_api import router as imports_router
+    from gridgov.places.address_api import router as addresses_router
     from gridgov.places.api import router as places_router
     from gridgov.regions.api import router as regions_router
     from gridgov.web import STATIC_DIR, declare_router
@@ -110,9 +139,17 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     app.include_router(access_router)
     app.include_router(regions_router)
     app.include_router(places_router)
+    app.include_router(addresses_router)
     app.include_router(people_router)
     app.include_router(imports_router)
     app.include_router(people_public_router)
+    app.include_router(events_router)
+    app.include_router(events_public_router)
+    app.include_router(hotline_router)
+    app.include_router(duplicates_router)
+    app.include_router(metrics_router)
+    app.include_router(open311_router)
+    app.include_router(disputes_router)
     app.include_router(web_router)
     app.include_router(declare_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -153,8 +153,41 @@ def demo(scale: Annotated[str, typer.Option(help="tiny | county | city")] = "cou
         table.add_row(ROLE_LABELS[Role(role)], username, password)
     console.print(table)
     console.print("区域数量：" + "，".join(f"{k} {v}" for k, v in ctx.counts.items()))
+    if ctx.register:
+        console.print(register_table(ctx.register))
     if not no_serve:
         serve(host=host, port=port, workers=1, database_url=url)
+
+
+REGISTER_LABELS = {"buildings": "楼栋", "houses": "房屋", "persons": "实有人口", "households": "户",
+                   "household_members": "户成员", "residences": "居住关系", "special_group_members": "特殊人群",
+                   "visits": "走访记录", "organizations": "单位", "addresses": "标准地址", "address_aliases": "地址别名",
+                   "grid_workers": "网格员", "events": "事件（一年）", "event_logs": "事件流转记录",
+                   "event_assignments": "派遣记录"}
+REGISTER_STEPS = {"generate": "生成数据", "plan_addresses": "生成标准地址", "indexes": "重建索引与外键",
+                  "events": "生成并写入事件历史", "total": "人口与房屋合计"}
+
+
+def register_table(register: dict[str, float]) -> Table:
+    """The register the demo wrote: rows and seconds per table, then the steps' seconds.
+
+    ``register`` is the loader's ``ctx.register``: ``{table: rows, ..., "write_<table>_s": seconds,
+    "<step>_s": seconds}``; tables and steps it does not know are shown under their own names."""
+    rows = {k: v for k, v in register.items() if not k.endswith("_s")}
+    seconds = {k[:-2]: v for k, v in register.items() if k.endswith("_s")}
+    table = Table(title="人口与房屋登记（演示数据）")
+    table.add_column("数据")
+    table.add_column("条数", justify="right")
+    table.add_column("写入用时（秒）", justify="right")
+    for key, n in rows.items():
+        took = seconds.pop(f"write_{key}", None)
+        table.add_row(REGISTER_LABELS.get(key, key), f"{int(n):,}", f"{took:.1f}" if took is not None else "")
+    if rows and seconds:
+        table.add_section()
+    for key in sorted(seconds, key=lambda k: k == "total"):   # the total last
+        table.add_row(REGISTER_STEPS.get(key, key.removeprefix("write_")), "", f"{seconds[key]:.1f}",
+                      style="bold" if key == "total" else None)
+    return table
 
 
 # --- regions --------------------------------------------------------------------------------
@@ -327,6 +360,148 @@ def export_file(entity: Annotated[str, typer.Argument(help="persons | organizati
         _err(exc.message)
         raise typer.Exit(2) from exc
     console.print(f"已导出到 {out}")
+
+
+# --- addresses ------------------------------------------------------------------------------
+
+address_app = typer.Typer(help="Chinese addresses: parse into elements.", no_args_is_help=True)
+app.add_typer(address_app, name="address")
+
+
+@address_app.command("parse")
+def address_parse(batch: Annotated[int, typer.Option(help="Addresses parsed together")] = 2000) -> None:
+    """Read one address per line on stdin; write one JSON object per line:
+    {"text": ..., "elements": [{"label": "prov", "text": "浙江省", "start": 0, "end": 3}, ...]}."""
+    from gridgov.places.address import parse_to_json_lines
+
+    out = sys.stdout
+    lines: list[str] = []
+    for raw in sys.stdin:
+        lines.append(raw.rstrip("\r\n"))
+        if len(lines) >= batch:
+            out.writelines(line + "\n" for line in parse_to_json_lines(lines))
+            lines.clear()
+    if lines:
+        out.writelines(line + "\n" for line in parse_to_json_lines(lines))
+    out.flush()
+
+
+# --- events ---------------------------------------------------------------------------------
+
+catalog_app = typer.Typer(help="The event catalog (事项清单).", no_args_is_help=True)
+events_app = typer.Typer(help="Events: the clock.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(events_app, name="events")
+
+
+@catalog_app.command("install")
+def catalog_install(database_url: DbUrl = None) -> None:
+    """Write the shipped catalog as version 1 (does nothing if the database already has a catalog)."""
+    from gridgov.events.defaults import install_catalog
+
+    with _session(_url(database_url)) as db:
+        v = install_catalog(db)
+    console.print("已安装默认事项清单（第 1 版）" if v else "数据库已有事项清单，未作改动")
+
+
+@catalog_app.command("show")
+def catalog_show(database_url: DbUrl = None) -> None:
+    """Print the current catalog: categories, item counts and default departments."""
+    from gridgov.events.catalog import catalog_out
+
+    with _session(_url(database_url)) as db:
+        cat = catalog_out(db)
+    table = Table(title=f"事项清单 第 {cat['version']} 版")
+    for col in ("类别", "名称", "事项数", "可自处置"):
+        table.add_column(col)
+    for c in cat["categories"]:
+        table.add_row(c["code"], c["name"], str(len(c["items"])), str(sum(i["self_resolvable"] for i in c["items"])))
+    console.print(table)
+
+
+@events_app.command("clock")
+def events_clock(once: Annotated[bool, typer.Option(help="Sweep once and exit")] = False,
+                 database_url: DbUrl = None) -> None:
+    """Run the clock sweep (warn, mark overdue, escalate): once, or every GRIDGOV_EVENT_SWEEP_SECONDS.
+
+    Safe beside `gridgov serve` and other workers: a lease in the database lets one sweep at a time."""
+    import threading
+
+    from gridgov.db import get_engine, session_factory
+    from gridgov.events.clock import run_forever, run_once
+
+    with _session(_url(database_url)):
+        pass
+    factory = session_factory(get_engine(_url(database_url)))
+    if once:
+        counts = run_once(factory)
+        console.print("另一进程正在执行" if counts is None else
+                      f"预警 {counts['warned']}，超期 {counts['overdue']}，上报上级 {counts['escalated']}")
+        return
+    console.print("事件计时器已启动（Ctrl+C 停止）")
+    stop = threading.Event()
+    try:
+        run_forever(factory, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+# --- open311 --------------------------------------------------------------------------------
+
+open311_app = typer.Typer(help="Open311 GeoReport v2: client API keys.", no_args_is_help=True)
+open311_key_app = typer.Typer(help="API keys of Open311 client apps (only their SHA-256 is stored).", no_args_is_help=True)
+app.add_typer(open311_app, name="open311")
+open311_app.add_typer(open311_key_app, name="key")
+
+
+@open311_key_app.command("add")
+def open311_key_add(name: Annotated[str, typer.Argument(help="Who the key is for, e.g. the app's name")],
+                    contact: Annotated[str | None, typer.Option(help="How to reach its maintainer")] = None,
+                    database_url: DbUrl = None) -> None:
+    """Make a key and print it once on stdout (it cannot be shown again)."""
+    from gridgov.errors import AppError
+    from gridgov.open311.keys import create_api_key
+
+    try:
+        with _session(_url(database_url)) as db:
+            key = create_api_key(db, name, contact)
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    console.print(f"[green]已为「{name}」生成 Open311 api_key（只显示这一次，请妥善转交）：[/green]")
+    typer.echo(key)
+
+
+@open311_key_app.command("list")
+def open311_key_list(database_url: DbUrl = None) -> None:
+    """The keys: id, first characters, name, contact, active, last used."""
+    from gridgov.open311.keys import list_api_keys
+
+    with _session(_url(database_url)) as db:
+        keys = list_api_keys(db)
+    table = Table(title="Open311 api_key")
+    for col in ("id", "前缀", "名称", "联系方式", "启用", "创建", "最近使用"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(str(k["id"]), f"o311_{k['prefix']}…", k["name"], k["contact"] or "", "是" if k["active"] else "否",
+                      f"{k['created_at']:%Y-%m-%d}", f"{k['last_used_at']:%Y-%m-%d %H:%M}" if k["last_used_at"] else "")
+    console.print(table)
+
+
+@open311_key_app.command("revoke")
+def open311_key_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `gridgov open311 key list`)")],
+                       database_url: DbUrl = None) -> None:
+    """Switch a key off: POSTs with it get 403 from now on."""
+    from gridgov.errors import AppError
+    from gridgov.open311.keys import revoke_api_key
+
+    try:
+        with _session(_url(database_url)) as db:
+            revoke_api_key(db, key_id)
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    console.print(f"[green]已停用 api_key {key_id}[/green]")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from pathlib import Path
 os.environ.setdefault("GRIDGOV_ARGON2_TIME_COST", "1")
 os.environ.setdefault("GRIDGOV_ARGON2_MEMORY_COST", "64")
 os.environ.setdefault("GRIDGOV_ARGON2_PARALLELISM", "1")
+# the in-process apps do not run the clock thread; tests drive gridgov.events.clock directly
+os.environ.setdefault("GRIDGOV_EVENT_CLOCK_ENABLED", "false")
+os.environ.setdefault("GRIDGOV_ATTACHMENTS_DIR", tempfile.mkdtemp(prefix="gridgov-attachments-"))
 
 import pytest
 from sqlalchemy import create_engine, text

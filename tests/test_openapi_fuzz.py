@@ -6,7 +6,8 @@ Runs as the demo admin (so requests reach the services, not just the 401 guard) 
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# Open311 answers errors in the spec's own format; tests/open311 fuzzes it with those assertions
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex="^/open311/")
 
 
 @schema.parametrize()

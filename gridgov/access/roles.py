@@ -41,6 +41,7 @@ class Permission(StrEnum):
     register_export = "register:export"
     declarations_review = "declarations:review"
     visits_write = "visits:write"
+    catalog_manage = "catalog:manage"
 
 
 _ALL = frozenset(Permission)

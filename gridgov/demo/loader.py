@@ -11,30 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.access import audit
 from gridgov.access import service as access
 from gridgov.access.roles import Role
+from gridgov.regions.models import Region
 from gridgov.regions.service import write_regions
 from gridgov.regions.topology import RegionInput, validate
 
 Progress = Callable[[str, int, int], None]
 
 DEMO_PASSWORD = "gridgov2026"
-
-DEPARTMENTS = [  # (suffix, name, is_centre)
-    ("ZZ", "综治中心", True),
-    ("CG", "城市管理综合行政执法局", False),
-    ("GA", "公安局", False),
-    ("YJ", "应急管理局", False),
-    ("SJ", "市场监督管理局", False),
-    ("ST", "生态环境分局", False),
-    ("ZJ", "住房和城乡建设局", False),
-    ("MZ", "民政局", False),
-    ("WJ", "卫生健康局", False),
-    ("SF", "司法局", False),
-]
 
 
 @dataclass
@@ -77,10 +66,13 @@ def load_regions(db: Session, ctx: DemoContext, progress: Progress | None = None
 
 
 def load_users(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
+    from gridgov.events.defaults import install_catalog, install_departments
+
     prefix = ctx.top_code
-    for suffix, name, is_centre in DEPARTMENTS:
-        access.create_department(db, None, code=f"{prefix}-{suffix}", name=f"{ctx.top_name}{name}",
-                                 region_code=prefix, is_centre=is_centre)
+    towns = db.execute(select(Region.code, Region.name).where(
+        Region.level == "town", Region.valid_to.is_(None), Region.code.startswith(prefix)).order_by(Region.code)).all()
+    ctx.counts["departments"] = install_departments(db, prefix, ctx.top_name, [tuple(t) for t in towns])
+    install_catalog(db)
     users = [
         ("admin", "系统管理员", Role.admin, [], None),
         ("operator", "中心坐席 李娜", Role.operator, [prefix], f"{prefix}-ZZ"),
@@ -98,13 +90,22 @@ def load_users(db: Session, ctx: DemoContext, progress: Progress | None = None) 
 
 
 def load_register(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
-    """Buildings, houses, households, persons, special groups, organizations, grid workers."""
+    """Buildings, houses, the standard address library, households, persons, special groups,
+    organizations, grid workers."""
     from gridgov.demo.people import load_people
 
     load_people(db, ctx, progress)
 
 
-STEPS: list[Callable[[Session, DemoContext, Progress | None], None]] = [load_regions, load_users, load_register]
+def load_event_history(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
+    """A year of events over the register (see gridgov/demo/events.py)."""
+    from gridgov.demo.events import load_events
+
+    load_events(db, ctx, progress)
+
+
+STEPS: list[Callable[[Session, DemoContext, Progress | None], None]] = [
+    load_regions, load_users, load_register, load_event_history]
 
 
 def load_demo(db: Session, scale: str, seed: int, progress: Progress | None = None) -> DemoContext:

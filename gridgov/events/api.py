@@ -1,0 +1,261 @@
+"""HTTP API of the events domain: catalog, intake, actions, queues, inbox, and the resident's pages' API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Header, Path, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+
+from gridgov.access.deps import CurrentUser, Db, OptionalUser
+from gridgov.errors import Invalid, NotFound
+from gridgov.events import attachments, catalog, inbox, notices, queues, responsibility, schemas, service
+from gridgov.events.parties import get_visible
+from gridgov.events.workflow import Action
+from gridgov.settings import get_settings
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+public = APIRouter(prefix="/api/v1/public", tags=["public"])
+
+ActionName = Annotated[str, Path(pattern="^[a-z_]{3,24}$", description="A workflow action, e.g. accept, dispatch")]
+EventRef = Annotated[str, Path(pattern=r"^(\d{1,10}|SJ\d{8,20})$", description="Event id or code")]
+
+
+# --- catalog --------------------------------------------------------------------------------
+
+@router.get("/catalog", summary="The current event catalog (事项清单): categories and items")
+def get_catalog(db: Db, user: CurrentUser) -> dict[str, Any]:
+    return catalog.catalog_out(db)
+
+
+@router.get("/catalog/versions", summary="All catalog versions, newest first")
+def catalog_versions(db: Db, user: CurrentUser) -> list[dict[str, Any]]:
+    return catalog.versions(db)
+
+
+@router.get("/catalog/versions/{number}", summary="One catalog version (events keep the version they were filed under)")
+def catalog_version(number: Annotated[int, Path(ge=1, le=1_000_000)], db: Db, user: CurrentUser) -> dict[str, Any]:
+    return catalog.catalog_out(db, catalog.version_by_number(db, number))
+
+
+@router.post("/catalog/changes", status_code=201, summary="Edit the catalog (admin): writes a new version")
+def edit_catalog(body: schemas.CatalogChangeIn, db: Db, user: CurrentUser) -> dict[str, Any]:
+    v = catalog.edit(db, user, body.changes, body.note)
+    return {"version": v.number}
+
+
+@router.post("/catalog/rules", status_code=201, summary="Add a responsibility-list rule (权责清单)")
+def add_rule(body: schemas.RuleIn, db: Db, user: CurrentUser) -> dict[str, Any]:
+    return {"id": catalog.add_rule(db, user, body.model_dump()).id}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_RULES_UPLOAD = 20 * 1024 * 1024
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    from urllib.parse import quote
+
+    return Response(data, media_type=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+@router.get("/catalog/rules", summary="The responsibility list (权责清单), optionally within a region")
+def list_rules(db: Db, user: CurrentUser,
+               region: Annotated[str | None, Query(pattern=r"^\d{2,17}$")] = None) -> list[dict[str, Any]]:
+    return responsibility.list_rules(db, user, region)
+
+
+@router.get("/catalog/rules/template.xlsx", response_class=Response,
+            summary="Download the responsibility-list import template")
+def rules_template(user: CurrentUser):
+    return _xlsx(responsibility.template(), "权责清单导入模板.xlsx")
+
+
+@router.post("/catalog/rules/import", summary="Import the responsibility list from .xlsx or .csv (admin)",
+             responses={413: {"description": "File too large"}})
+async def import_rules(db: Db, user: CurrentUser,
+                       file: Annotated[UploadFile, File(description=".xlsx or .csv (UTF-8 or GBK)")]) -> dict[str, Any]:
+    """Good rows load (keyed by item or category + region: re-importing changes nothing); bad rows are
+    quarantined with their reasons in `error_report`."""
+    data = await file.read(MAX_RULES_UPLOAD + 1)
+    if len(data) > MAX_RULES_UPLOAD:
+        raise Invalid("文件超过 20 MB", code="too_large", status=413)
+    return responsibility.run_out(db, responsibility.import_file(db, user, data, file.filename or "upload"))
+
+
+@router.get("/catalog/rules/imports/{run_id}", summary="One responsibility-list import and its quarantined rows")
+def rules_import_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser) -> dict[str, Any]:
+    return responsibility.run_out(db, responsibility.get_run(db, user, run_id))
+
+
+@router.get("/catalog/rules/imports/{run_id}/errors.xlsx", response_class=Response,
+            summary="The error report of an import: fix the rows and import it again")
+def rules_error_report(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser):
+    return _xlsx(responsibility.error_report(db, user, run_id), "权责清单导入错误报告.xlsx")
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+@router.post("/events/attachments", status_code=201, response_model=schemas.AttachmentOut,
+             summary="Upload a photo or document to attach to a report or an action",
+             responses={413: {"description": "Too large"}, 415: {"description": "Unsupported type"}})
+async def upload(db: Db, user: CurrentUser, file: Annotated[UploadFile, File()]) -> Any:
+    return await _store(db, user, file)
+
+
+async def _store(db, user, file: UploadFile):
+    limit = get_settings().attachment_max_bytes
+    data = await file.read(limit + 1)
+    row = attachments.store(db, user, file.filename or "upload", data)
+    return {"id": row.id, "filename": row.filename, "content_type": row.content_type, "size": row.size,
+            "sha256": row.sha256}
+
+
+@router.post("/events", status_code=201, response_model=schemas.EventOut,
+             summary="Report an event (grid worker, centre or hotline entry); idempotent by client_id",
+             responses={200: {"description": "Replay of an earlier report with the same client_id"}})
+def report(body: schemas.EventIn, response: Response, db: Db, user: CurrentUser,
+           idempotency_key: Annotated[str | None, Header(max_length=64)] = None) -> Any:
+    data = body.model_dump()
+    data["client_id"] = data.get("client_id") or idempotency_key
+    e, created = service.report(db, user, data, channel=body.channel,
+                                reporter={"name": body.reporter_name, "phone": body.reporter_phone})
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replay"] = "true"
+    return service.event_out(e)
+
+
+@router.get("/events", response_model=schemas.EventPage, summary="Queues and search, newest first")
+def list_events(db: Db, user: CurrentUser,
+                queue: Annotated[str | None, Query(description=", ".join(queues.QUEUES))] = None,
+                state: Annotated[str | None, Query(max_length=200)] = None,
+                item_code: Annotated[str | None, Query(max_length=16)] = None,
+                category_code: Annotated[str | None, Query(max_length=16)] = None,
+                channel: Annotated[str | None, Query(max_length=12)] = None,
+                region: Annotated[str | None, Query(pattern=r"^\d{2,17}$")] = None,
+                q: Annotated[str | None, Query(max_length=60)] = None,
+                since: datetime | None = None, until: datetime | None = None,
+                before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Any:
+    return queues.search(db, user, queue=queue, state=state, item_code=item_code, category_code=category_code,
+                         channel=channel, region=region, q=q, since=since, until=until, before_id=before_id,
+                         limit=limit)
+
+
+@router.get("/events/queues", summary="How many events wait in each queue (badges)")
+def queue_counts(db: Db, user: CurrentUser) -> dict[str, Any]:
+    return {"labels": queues.QUEUES, "counts": queues.counts(db, user)}
+
+
+@router.get("/events/{ref}", response_model=schemas.EventDetail,
+            summary="One event with its timeline, assignments and the actions you may take")
+def event_detail(ref: EventRef, db: Db, user: CurrentUser) -> Any:
+    return service.detail(db, user, ref)
+
+
+@router.post("/events/{ref}/actions/{action}", response_model=schemas.EventOut,
+             summary="Take a workflow action (accept, dispatch, sign, handle, verify_pass, ...)",
+             responses={409: {"description": "Stale version or not allowed in the current state"},
+                        403: {"description": "Not your step"}})
+def event_action(ref: EventRef, action: ActionName, body: schemas.ActionIn, db: Db, user: CurrentUser) -> Any:
+    if action not in {a.value for a in Action}:
+        raise Invalid(f"未知的操作：{action}", code="unknown_action", status=404)
+    e = service.act(db, user, ref, action, body.model_dump(), expected_version=body.version)
+    from gridgov.events.parties import parties_of
+
+    return service.event_out(e, parties=parties_of(db, user, e))
+
+
+@router.get("/events/{ref}/attachments/{attachment_id}", response_class=FileResponse,
+            summary="Download an attachment of an event you may see")
+def event_attachment(ref: EventRef, attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db,
+                     user: CurrentUser):
+    e = get_visible(db, user, ref)
+    row, path = attachments.open_attachment(db, attachment_id)
+    if row.event_id != e.id or not path.exists():
+        raise NotFound("附件不存在", code="attachment_not_found")
+    return FileResponse(path, media_type=row.content_type, filename=row.filename)
+
+
+# --- inbox ----------------------------------------------------------------------------------
+
+@router.get("/inbox", summary="Your notifications (dispatched to you, urged, overdue, returned, ...)")
+def get_inbox(db: Db, user: CurrentUser, unread: bool = False,
+              limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    return inbox.list_inbox(db, user, unread_only=unread, limit=limit)
+
+
+@router.post("/inbox/read", summary="Mark one notification (or all) as read")
+def read_inbox(db: Db, user: CurrentUser,
+               notification_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> dict[str, int]:
+    return {"marked": inbox.mark_read(db, user, notification_id)}
+
+
+# --- 一键通 notices ---------------------------------------------------------------------------
+
+@router.post("/notices", status_code=201, summary="一键通: send a notice to the grid workers of a region (centre)")
+def send_notice(body: schemas.NoticeIn, db: Db, user: CurrentUser) -> dict[str, Any]:
+    n = notices.send(db, user, title=body.title, body=body.body, region_code=body.region_code,
+                     requires_reply=body.requires_reply)
+    return notices.notice_out(n)
+
+
+@router.get("/notices/sent", summary="Notices you sent, with read and reply counts")
+def sent_notices(db: Db, user: CurrentUser) -> list[dict[str, Any]]:
+    return notices.sent(db, user)
+
+
+@router.get("/notices/{notice_id}/receipts", summary="Who read and what they replied")
+def notice_receipts(notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser) -> list[dict[str, Any]]:
+    return notices.receipts(db, user, notice_id)
+
+
+@router.get("/notices", summary="Notices sent to you")
+def my_notices(db: Db, user: CurrentUser) -> list[dict[str, Any]]:
+    return notices.my_notices(db, user)
+
+
+@router.post("/notices/{notice_id}/read", summary="Mark a notice read (read receipt)")
+def read_notice(notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser) -> dict[str, Any]:
+    return notices.mark_read(db, user, notice_id)
+
+
+@router.post("/notices/{notice_id}/reply", summary="Reply to a notice")
+def reply_notice(notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: schemas.NoticeReplyIn, db: Db,
+                 user: CurrentUser) -> dict[str, Any]:
+    return notices.reply(db, user, notice_id, body.reply)
+
+
+# --- the resident ---------------------------------------------------------------------------
+
+@public.post("/attachments", status_code=201, response_model=schemas.AttachmentOut,
+             summary="Upload a photo for a resident report (no login)")
+async def public_upload(db: Db, file: Annotated[UploadFile, File()], user: OptionalUser) -> Any:
+    return await _store(db, user, file)
+
+
+@public.post("/reports", status_code=201, response_model=schemas.TrackingOut,
+             summary="随手拍: report a problem (anonymous allowed); returns a tracking code")
+def resident_report(body: schemas.ResidentReportIn, response: Response, db: Db, user: OptionalUser) -> Any:
+    data = body.model_dump()
+    e, created = service.report(db, user, data, channel="resident",
+                                reporter={"name": body.name, "phone": body.phone})
+    if not created:
+        response.status_code = 200
+    return service.public_view(db, e)
+
+
+@public.get("/reports/{tracking_code}", response_model=schemas.TrackingOut,
+            summary="Follow a report by its tracking code (no login)")
+def track(tracking_code: Annotated[str, Path(pattern="^[A-Za-z0-9]{6,16}$")], db: Db) -> Any:
+    return service.public_view(db, service.by_tracking_code(db, tracking_code))
+
+
+@public.post("/reports/{tracking_code}/rating", response_model=schemas.TrackingOut,
+             summary="Rate the result once the event is closed (满意 / 基本满意 / 不满意)")
+def rate(tracking_code: Annotated[str, Path(pattern="^[A-Za-z0-9]{6,16}$")], body: schemas.RatingIn, db: Db) -> Any:
+    e = service.rate_by_tracking_code(db, tracking_code, body.rating, body.comment)
+    return service.public_view(db, e)

@@ -1,0 +1,104 @@
+"""The event centre's queues and event search, always inside the user's visibility."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from gridgov.access.models import User
+from gridgov.access.roles import Role
+from gridgov.errors import Invalid
+from gridgov.events.models import Event
+from gridgov.events.parties import visible_clause
+from gridgov.events.workflow import FINAL, State
+
+OPEN_STATES = tuple(s.value for s in State if s not in FINAL)
+
+QUEUES: dict[str, str] = {
+    "to_accept": "待受理",
+    "to_dispatch": "待派遣",
+    "to_sign": "待签收",
+    "in_progress": "处置中",
+    "to_verify": "待核查",
+    "due_soon": "即将超期",
+    "overdue": "已超期",
+    "closed": "已结案",
+    "mine": "我上报的",
+}
+
+
+def queue_clause(name: str, user: User) -> ColumnElement[bool]:
+    mine_dept = Event.lead_department_id == user.department_id if user.role == Role.handler else None
+    if name == "to_accept":
+        return Event.state == State.reported.value
+    if name == "to_dispatch":
+        return Event.state.in_((State.accepted.value, State.returned.value))
+    if name == "to_sign":
+        cond = Event.state == State.dispatched.value
+        return and_(cond, mine_dept) if mine_dept is not None else cond
+    if name == "in_progress":
+        cond = Event.state == State.in_progress.value
+        return and_(cond, mine_dept) if mine_dept is not None else cond
+    if name == "to_verify":
+        return Event.state == State.handled.value
+    if name == "due_soon":
+        return and_(Event.state.in_(OPEN_STATES), Event.warned.is_(True), Event.overdue.is_(False))
+    if name == "overdue":
+        return and_(Event.state.in_(OPEN_STATES), Event.overdue.is_(True))
+    if name == "closed":
+        return Event.state.in_((State.closed.value, State.evaluated.value))
+    if name == "mine":
+        return Event.reporter_user_id == user.id
+    raise Invalid(f"未知的队列：{name}；可选：{', '.join(QUEUES)}", code="unknown_queue")
+
+
+def search(db: Session, user: User, *, queue: str | None = None, state: str | None = None,
+           item_code: str | None = None, category_code: str | None = None, channel: str | None = None,
+           region: str | None = None, q: str | None = None, since: datetime | None = None,
+           until: datetime | None = None, before_id: int | None = None, limit: int = 50) -> dict[str, Any]:
+    """Newest first, keyset-paginated by id (``before_id`` = the last id of the previous page)."""
+    from gridgov.events.service import event_out
+
+    conds: list[ColumnElement[bool]] = [visible_clause(user)]
+    if queue:
+        conds.append(queue_clause(queue, user))
+    if state:
+        states = [s for s in state.split(",") if s]
+        unknown = [s for s in states if s not in State.__members__]
+        if unknown:
+            raise Invalid(f"未知的状态：{', '.join(unknown)}", code="unknown_state")
+        conds.append(Event.state.in_(states))
+    if item_code:
+        conds.append(Event.item_code == item_code)
+    if category_code:
+        conds.append(Event.category_code == category_code)
+    if channel:
+        conds.append(Event.channel == channel)
+    if region:
+        conds.append(Event.region_code.startswith(region, autoescape=True))
+    if since:
+        conds.append(Event.created_at >= since)
+    if until:
+        conds.append(Event.created_at < until)
+    if q:
+        q = q.strip()
+        if q.upper().startswith("SJ") or q.isdigit():
+            conds.append(or_(Event.code == q.upper(), Event.external_id == q))
+        else:
+            conds.append(or_(Event.title.contains(q, autoescape=True), Event.address.contains(q, autoescape=True)))
+    if before_id:
+        conds.append(Event.id < before_id)
+    rows = list(db.scalars(select(Event).where(*conds).order_by(Event.id.desc()).limit(limit)))
+    return {"items": [event_out(e) for e in rows], "next_before_id": rows[-1].id if len(rows) == limit else None}
+
+
+def counts(db: Session, user: User) -> dict[str, int]:
+    """How many events wait in each queue (the badges of the event centre)."""
+    out = {}
+    for name in QUEUES:
+        out[name] = db.scalar(select(func.count()).select_from(Event).where(
+            visible_clause(user), queue_clause(name, user))) or 0
+    return out
