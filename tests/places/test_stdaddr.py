@@ -283,13 +283,16 @@ def test_rule_parse(text, labels):
 
 
 def test_matching_degrades_to_the_rule_parse_without_a_model(monkeypatch):
-    import gridgov.places.address as parser
+    import sys
+    import types
+
     from gridgov.places.matching.query import prepare
 
     def broken(texts):
         raise ValueError("unsupported address model format")
 
-    monkeypatch.setattr(parser, "parse_many", broken)
+    # a parser whose model cannot be used (works whether or not the real parser is installed)
+    monkeypatch.setitem(sys.modules, "gridgov.places.address", types.SimpleNamespace(parse_many=broken))
     q = prepare("长安路２号新运里一号楼二单元五〇二户附近")
     assert q.reason is None and q.keys[0] == "长安路2号新运里1号楼2单元502室"
     assert prepare("辽阳县枣营镇").reason == "region_only"
