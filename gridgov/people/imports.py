@@ -295,7 +295,7 @@ def run_out(db: Session, run: ImportRun, with_rows: bool = True) -> dict[str, An
 def get_run(db: Session, actor: User, run_id: int) -> ImportRun:
     require_permission(actor, Permission.register_import)
     run = db.get(ImportRun, run_id)
-    if run is None or (run.actor_id != actor.id and not scope_of(actor).everything):
+    if run is None or run.entity not in SCHEMAS or (run.actor_id != actor.id and not scope_of(actor).everything):
         raise NotFound("导入记录不存在", code="import_not_found")
     return run
 

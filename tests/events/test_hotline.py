@@ -202,6 +202,9 @@ def test_csv_gbk_import_quarantine_and_reimport(client, auth, demo_db, where, ca
         client.get(f"/api/v1/hotline/imports/{run['id']}", headers=auth("operator")).json()["quarantined"]
         == 6
     )
+    # a hotline run is not a register import: the register's import endpoints do not serve it
+    assert client.get(f"/api/v1/imports/{run['id']}", headers=auth("operator")).status_code == 404
+    assert client.get(f"/api/v1/imports/{run['id']}/errors.xlsx", headers=auth("operator")).status_code == 404
 
     # the same file again changes nothing
     again = upload(client, auth, data, "12345工单.csv").json()
