@@ -362,6 +362,30 @@ def export_file(entity: Annotated[str, typer.Argument(help="persons | organizati
     console.print(f"已导出到 {out}")
 
 
+# --- addresses ------------------------------------------------------------------------------
+
+address_app = typer.Typer(help="Chinese addresses: parse into elements.", no_args_is_help=True)
+app.add_typer(address_app, name="address")
+
+
+@address_app.command("parse")
+def address_parse(batch: Annotated[int, typer.Option(help="Addresses parsed together")] = 2000) -> None:
+    """Read one address per line on stdin; write one JSON object per line:
+    {"text": ..., "elements": [{"label": "prov", "text": "浙江省", "start": 0, "end": 3}, ...]}."""
+    from gridgov.places.address import parse_to_json_lines
+
+    out = sys.stdout
+    lines: list[str] = []
+    for raw in sys.stdin:
+        lines.append(raw.rstrip("\r\n"))
+        if len(lines) >= batch:
+            out.writelines(line + "\n" for line in parse_to_json_lines(lines))
+            lines.clear()
+    if lines:
+        out.writelines(line + "\n" for line in parse_to_json_lines(lines))
+    out.flush()
+
+
 # --- events ---------------------------------------------------------------------------------
 
 catalog_app = typer.Typer(help="The event catalog (事项清单).", no_args_is_help=True)
