@@ -39,21 +39,34 @@ def _error(status: int, code: str, message: str, details=None) -> JSONResponse:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    from gridgov.web.pages import LoginRequired, error_page, login_redirect, wants_page
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_request: Request, exc: LoginRequired):
+        return login_redirect(exc)
+
     @app.exception_handler(AppError)
-    async def app_error(_request: Request, exc: AppError):
+    async def app_error(request: Request, exc: AppError):
+        if wants_page(request):
+            return error_page(request, exc.status, exc.message, exc.code)
         return _error(exc.status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError):
+    async def validation_error(request: Request, exc: RequestValidationError):
         details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
                    for e in exc.errors()]
-        return _error(422, "invalid_request", "请求参数有误：" + "; ".join(
-            f"{'.'.join(d['loc'])}: {d['msg']}" for d in details[:5]), details)
+        message = "请求参数有误：" + "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in details[:5])
+        if wants_page(request):
+            return error_page(request, 422, message, "invalid_request")
+        return _error(422, "invalid_request", message, details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException):
+    async def http_error(request: Request, exc: StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "请求无法处理"
-        return _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "http_error"), message)
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        if exc.status_code == 404 and wants_page(request):
+            return error_page(request, 404, "页面不存在", code)
+        return _error(exc.status_code, code, message)
 
 
 def _warm_locator(app: FastAPI) -> None:
@@ -133,8 +146,8 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     from gridgov.places.address_api import router as addresses_router
     from gridgov.places.api import router as places_router
     from gridgov.regions.api import router as regions_router
-    from gridgov.web import STATIC_DIR, declare_router
-    from gridgov.web import router as web_router
+    from gridgov.web import STATIC_DIR
+    from gridgov.web import routers as web_routers
 
     app.include_router(access_router)
     app.include_router(regions_router)
@@ -150,7 +163,7 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     app.include_router(metrics_router)
     app.include_router(open311_router)
     app.include_router(disputes_router)
-    app.include_router(web_router)
-    app.include_router(declare_router)
+    for web_router in web_routers:
+        app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -24,13 +24,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gridgov import ratelimit
 from gridgov.access.deps import Db, OptionalUser
 from gridgov.access.models import User
-from gridgov.access.roles import Permission, has_permission
+from gridgov.access.roles import Permission
 from gridgov.errors import AppError
 from gridgov.people import declarations
 from gridgov.people.service import RELATIONS
 from gridgov.places.models import Building
 from gridgov.places.service import building_by_token, get_building
 from gridgov.web.i18n import catalogue, t
+from gridgov.web.pages import can
 from gridgov.web.views import PAGE_HEADERS, role_label, templates
 
 router = APIRouter(include_in_schema=False)
@@ -41,17 +42,7 @@ PUBLIC_KEYS = ("declare.", "relation.", "error.")
 QUEUE_KEYS = ("declarations.", "declare.kind_", "relation.", "error.")
 
 
-def can(user: User | None, permission: str) -> bool:
-    """For templates: may this user do ``permission`` (e.g. ``"declarations:review"``)?"""
-    if user is None:
-        return False
-    try:
-        return has_permission(user.role, Permission(permission))
-    except ValueError:
-        return False
 
-
-templates.env.globals.update(can=can)
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,36 @@ ZH: dict[str, str] = {
     "app.short": "网格治理",
     "app.footer": "网格化社会治理平台 · 开源软件",
     "nav.map": "一张图",
+    "nav.events": "事件中心",
+    "nav.mobile": "我的网格",
+    "nav.register": "人口房屋",
+    "nav.dashboard": "统计分析",
+    "nav.screen": "大屏",
+    "nav.admin": "系统管理",
+    "nav.inbox": "消息",
+    # --- shared page text -----------------------------------------------------------------
+    "page.forbidden": "您没有权限访问此页面",
+    "page.dismiss": "关闭",
+    "page.back_home": "返回首页",
+    "page.error_title": "出错了（{status}）",
+    "page.error_403": "没有权限",
+    "page.error_404": "页面不存在",
+    "page.error_422": "请求参数有误",
+    "page.loading": "加载中…",
+    "page.empty": "暂无数据",
+    "page.prev": "上一页",
+    "page.next": "下一页",
+    "page.page_of": "第 {page} 页",
+    "page.total": "共 {total} 条",
+    "page.search": "搜索",
+    "page.reset": "重置",
+    "page.export_excel": "导出 Excel",
+    "page.export_png": "导出图片",
+    "page.save": "保存",
+    "page.cancel": "取消",
+    "page.submit": "提交",
+    "page.confirm": "确定",
+    "page.all": "全部",
     "nav.skip": "跳到主要内容",
     "nav.menu": "菜单",
     # --- login ----------------------------------------------------------------------------
@@ -248,6 +278,18 @@ ZH: dict[str, str] = {
     "error.session_expired": "登录已过期，正在跳转到登录页…",
     "error.retry": "重试",
 }
+
+def _merge_areas() -> None:
+    from gridgov.web.messages import merged
+
+    areas = merged()
+    clash = ZH.keys() & areas.keys()
+    if clash:
+        raise RuntimeError(f"UI text keys defined twice: {sorted(clash)[:5]}")
+    ZH.update(areas)
+
+
+_merge_areas()
 
 CATALOGUES: dict[str, dict[str, str]] = {"zh": ZH}
 
