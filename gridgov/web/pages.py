@@ -109,7 +109,6 @@ def base_context(request: Request, user: User | None, nav: str | None = None) ->
         "user": user,
         "role_label": role_label(user.role) if user is not None else "",
         "csrf_token": getattr(request.state, "csrf_token", None) or "",
-        "nav_items": nav_items(user),
         "active_nav": nav,
     }
 
