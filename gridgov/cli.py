@@ -504,5 +504,143 @@ def open311_key_revoke(key_id: Annotated[int, typer.Argument(help="The key's id 
     console.print(f"[green]已停用 api_key {key_id}[/green]")
 
 
+# --- sensors --------------------------------------------------------------------------------
+
+sensors_app = typer.Typer(help="物联感知: sensor devices and their keys (only SHA-256 is stored).", no_args_is_help=True)
+sensors_key_app = typer.Typer(help="Integration keys shared by an IoT platform's devices.", no_args_is_help=True)
+app.add_typer(sensors_app, name="sensors")
+sensors_app.add_typer(sensors_key_app, name="key")
+
+
+@sensors_app.command("add")
+def sensors_add(code: Annotated[str, typer.Argument(help="The device's id (IMEI, serial number)")],
+                name: Annotated[str, typer.Option(help="What and where, e.g. 人民路12号3单元烟感")],
+                lon: Annotated[float, typer.Option(help="WGS84 longitude")],
+                lat: Annotated[float, typer.Option(help="WGS84 latitude")],
+                device_type: Annotated[str, typer.Option("--type", help="smoke | manhole_tilt | water_level | gas | "
+                                                                        "hydrant_pressure | other")] = "other",
+                item: Annotated[str | None, typer.Option(help="Catalog item its alarms file as (default by type)")] = None,
+                department: Annotated[str | None, typer.Option(help="Owner department code, e.g. 211021-XF")] = None,
+                address: Annotated[str | None, typer.Option(help="Address text")] = None,
+                key_id: Annotated[int | None, typer.Option(help="Use this integration key (else the device gets "
+                                                                "its own)")] = None,
+                database_url: DbUrl = None) -> None:
+    """Register a device; prints its own key once on stdout (unless --key-id)."""
+    from sqlalchemy import select
+
+    from gridgov.access.models import Department
+    from gridgov.errors import AppError
+    from gridgov.sensors.schemas import DeviceIn
+    from gridgov.sensors.service import register_device
+
+    try:
+        with _session(_url(database_url)) as db:
+            dept_id = None
+            if department:
+                dept_id = db.scalar(select(Department.id).where(Department.code == department))
+                if dept_id is None:
+                    _err(f"部门 {department} 不存在")
+                    raise typer.Exit(2)
+            body = DeviceIn(code=code, type=device_type, name=name, lon=lon, lat=lat, item_code=item,
+                            department_id=dept_id, address=address, key_id=key_id).model_dump()
+            device, key = register_device(db, None, body)
+            grid = device.grid_code
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    except ValueError as exc:  # pydantic's ValidationError
+        _err(f"参数有误：{exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"[green]已登记设备 {code}（网格 {grid}）[/green]")
+    if key:
+        console.print("[green]设备密钥（只显示这一次，请写入设备的 X-Sensor-Key）：[/green]")
+        typer.echo(key)
+
+
+@sensors_app.command("list")
+def sensors_list(all_devices: Annotated[bool, typer.Option("--all", help="Include inactive devices")] = False,
+                 database_url: DbUrl = None) -> None:
+    """The devices: code, type, name, grid, item, key, active, last seen."""
+    from gridgov.sensors.service import list_devices
+
+    with _session(_url(database_url)) as db:
+        rows = list_devices(db, None, active=None if all_devices else True, limit=100_000)
+    table = Table(title="物联设备")
+    table.add_column("编码", no_wrap=True)
+    for col in ("类型", "名称", "网格", "事项", "密钥", "启用", "最近上报"):
+        table.add_column(col)
+    for d in rows:
+        table.add_row(d["code"], d["type_label"], d["name"], d["grid_code"] or "", d["item_code"],
+                      f"{d['key_kind']} #{d['key_id']}", "是" if d["active"] else "否",
+                      f"{d['last_seen_at']:%Y-%m-%d %H:%M}" if d["last_seen_at"] else "")
+    console.print(table)
+
+
+@sensors_app.command("revoke")
+def sensors_revoke(code: Annotated[str, typer.Argument(help="Device code (or id)")], database_url: DbUrl = None) -> None:
+    """Deactivate a device: its alarms get 403 from now on (its own key is revoked with it)."""
+    from gridgov.errors import AppError
+    from gridgov.sensors.service import deactivate_device
+
+    try:
+        with _session(_url(database_url)) as db:
+            deactivate_device(db, None, code)
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    console.print(f"[green]已停用设备 {code}[/green]")
+
+
+@sensors_key_app.command("add")
+def sensors_key_add(name: Annotated[str, typer.Argument(help="The IoT platform or integration")],
+                    database_url: DbUrl = None) -> None:
+    """Make an integration key and print it once on stdout."""
+    from gridgov.errors import AppError
+    from gridgov.sensors.service import create_integration_key
+
+    try:
+        with _session(_url(database_url)) as db:
+            row, key = create_integration_key(db, name)
+            key_id = row.id
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    console.print(f"[green]已生成平台密钥 #{key_id}「{name}」（只显示这一次）；登记设备时用 --key-id {key_id}[/green]")
+    typer.echo(key)
+
+
+@sensors_key_app.command("list")
+def sensors_key_list(database_url: DbUrl = None) -> None:
+    """The keys: id, first characters, name, kind, devices, active, last used."""
+    from gridgov.sensors.service import list_keys
+
+    with _session(_url(database_url)) as db:
+        keys = list_keys(db)
+    table = Table(title="物联密钥")
+    for col in ("id", "前缀", "名称", "类型", "设备数", "启用", "最近使用"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(str(k["id"]), f"sns_{k['prefix']}…", k["name"], k["kind"], str(k["devices"]),
+                      "是" if k["active"] else "否",
+                      f"{k['last_used_at']:%Y-%m-%d %H:%M}" if k["last_used_at"] else "")
+    console.print(table)
+
+
+@sensors_key_app.command("revoke")
+def sensors_key_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `gridgov sensors key list`)")],
+                       database_url: DbUrl = None) -> None:
+    """Switch a key off: every device using it gets 403 from now on."""
+    from gridgov.errors import AppError
+    from gridgov.sensors.service import revoke_key
+
+    try:
+        with _session(_url(database_url)) as db:
+            revoke_key(db, key_id)
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+    console.print(f"[green]已停用物联密钥 {key_id}[/green]")
+
+
 if __name__ == "__main__":
     app()

@@ -9,3 +9,4 @@ from gridgov.open311 import models as open311_models  # noqa: F401
 from gridgov.people import models as people_models  # noqa: F401
 from gridgov.places import models as places_models  # noqa: F401
 from gridgov.regions import models as regions_models  # noqa: F401
+from gridgov.sensors import models as sensors_models  # noqa: F401

@@ -46,7 +46,7 @@ CHANNELS = {"grid": "网格员上报", "resident": "群众随手拍", "hotline":
             "sensor": "物联感知", "centre": "中心录入"}
 RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 INTAKE_ROLES = {"grid": {Role.grid_worker, Role.admin}, "centre": {Role.operator, Role.admin},
-                "hotline": {Role.operator, Role.admin}, "open311": None, "resident": None, "sensor": {Role.admin}}
+                "hotline": {Role.operator, Role.admin}, "open311": None, "resident": None, "sensor": None}  # sensor: the device key (gridgov.sensors)
 
 
 # --- shaping --------------------------------------------------------------------------------
@@ -205,6 +205,16 @@ def _log(db: Session, actor: User | None, e: Event, action: Action, from_state: 
                    actor_name=_actor_name(actor, party),
                    party=party.value, note=note, data=data, audit_seq=entry.seq, at=utcnow())
     db.add(row)
+    return row
+
+
+def add_note(db: Session, actor: User | None, e: Event, note: str, data: dict[str, Any], *,
+             party: Party = Party.system, actor_name: str | None = None) -> EventLog:
+    """A note on an event from outside the workflow's parties (a sensor reporting its alarm cleared):
+    one ``comment`` log row with its audit entry; the state and the clocks do not change."""
+    row = _log(db, actor, e, Action.comment, State(e.state), party, note, data)
+    if actor_name:
+        row.actor_name = actor_name[:100]
     return row
 
 
