@@ -81,3 +81,9 @@ def open_attachment(db: Session, attachment_id: int) -> tuple[Attachment, Path]:
     if row is None:
         raise NotFound("附件不存在", code="attachment_not_found")
     return row, get_settings().attachments_dir / row.path
+
+
+def of_event(db: Session, event_id: int, limit: int = 50) -> list[Attachment]:
+    """The attachments claimed by one event (the caller has checked that the user may see it)."""
+    return list(db.scalars(select(Attachment).where(Attachment.event_id == event_id)
+                           .order_by(Attachment.id).limit(limit)))

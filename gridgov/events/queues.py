@@ -58,7 +58,8 @@ def queue_clause(name: str, user: User) -> ColumnElement[bool]:
 def search(db: Session, user: User, *, queue: str | None = None, state: str | None = None,
            item_code: str | None = None, category_code: str | None = None, channel: str | None = None,
            region: str | None = None, q: str | None = None, since: datetime | None = None,
-           until: datetime | None = None, before_id: int | None = None, limit: int = 50) -> dict[str, Any]:
+           until: datetime | None = None, before_id: int | None = None, limit: int = 50,
+           severity: str | None = None) -> dict[str, Any]:
     """Newest first, keyset-paginated by id (``before_id`` = the last id of the previous page)."""
     from gridgov.events.service import event_out
 
@@ -77,6 +78,8 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
         conds.append(Event.category_code == category_code)
     if channel:
         conds.append(Event.channel == channel)
+    if severity:
+        conds.append(Event.severity == severity)
     if region:
         conds.append(Event.region_code.startswith(region, autoescape=True))
     if since:
