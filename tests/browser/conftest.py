@@ -79,8 +79,11 @@ class PageProblems:
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
         page.on("console", self._console)
 
+    # htmx logs every 4xx it swaps in (a refusal shown in place, by design: base.html's htmx-config)
+    EXPECTED = ("Failed to load resource", "Response Status Error Code 4")
+
     def _console(self, message) -> None:
-        if message.type == "error" and "Failed to load resource" not in message.text:
+        if message.type == "error" and not any(text in message.text for text in self.EXPECTED):
             self.errors.append(f"console: {message.text}")
 
 
