@@ -161,6 +161,7 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     app.include_router(hotline_router)
     app.include_router(duplicates_router)
     app.include_router(metrics_router)
+    app.include_router(__import__("gridgov.events.geo_api", fromlist=["router"]).router)  # the map's event layers
     app.include_router(__import__("gridgov.events.stats_api", fromlist=["router"]).router)  # 统计分析
     app.include_router(open311_router)
     app.include_router(disputes_router)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from gridgov.access.deps import CurrentUser, Db
 from gridgov.errors import Invalid
@@ -67,17 +67,19 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     return parts  # type: ignore[return-value]
 
 
-@router.get("/grids", summary="Regions of one level in a bbox as GeoJSON, simplified for the zoom")
+@router.get("/grids", summary="Regions of one level in a bbox as GeoJSON, simplified for the zoom",
+            response_class=Response, responses={200: {"content": {"application/json": {}}}})
 def grids_in_bbox(
     db: Db, user: CurrentUser,
     bbox: Annotated[str, Query(examples=["123.0,41.1,123.4,41.4"], description="min_lon,min_lat,max_lon,max_lat")],
     level: schemas.MapLevel = "grid",
     zoom: Annotated[int, Query(ge=0, le=22)] = 14,
     parent: Annotated[str | None, Query(pattern=r"^\d{2,17}$")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """A GeoJSON FeatureCollection; `"truncated": true` (and no features) when the view holds more
     features than the server sends at once — zoom in."""
-    return service.features_in_bbox(db, user, _bbox(bbox), zoom, level, parent)
+    text = service.features_in_bbox_json(db, user, _bbox(bbox), zoom, level, parent)
+    return Response(text, media_type="application/json")
 
 
 @router.post("/locate", response_model=schemas.LocateResponse, summary="Locate many points to their grids")

@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 
 from gridgov.access import service
 from gridgov.access.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Db, OptionalUser
-from gridgov.access.roles import ROLE_LABELS, Role
+from gridgov.access.roles import ROLE_LABELS, Permission, Role, has_permission
 from gridgov.errors import AppError
 from gridgov.settings import get_settings
 from gridgov.web.i18n import catalogue, level_label, t
@@ -181,5 +181,6 @@ def map_page(request: Request, user: OptionalUser) -> Response:
         "csrf_token": getattr(request.state, "csrf_token", None) or "",
         "messages": catalogue(),
         "active_nav": "map",
+        "can_population": has_permission(user.role, Permission.register_read),
     }
     return templates.TemplateResponse(request, "map.html", context, headers=PAGE_HEADERS)

@@ -308,3 +308,147 @@ def test_a_failing_layer_request_is_reported_in_chinese(new_page, live_server):
     login(page, live_server, "leader")
     page.wait_for_selector('#map-status[data-state="error"]', timeout=10_000)
     assert page.locator("#map-status").inner_text() == "服务维护中，请稍后再试"
+
+
+# --- event layers, heat, metric colours, region facts -------------------------------------------
+
+OPEN_STATES = "reported,accepted,dispatched,in_progress,handled,returned"
+
+
+def wait_render(page, before: int) -> int:
+    """Wait for the region layers to be drawn again after a pan/zoom; the time it took (ms)."""
+    page.wait_for_function("n => Number(document.body.dataset.renderSeq || 0) > n", arg=before)
+    return int(page.evaluate("document.body.dataset.renderMs"))
+
+
+def render_seq(page) -> int:
+    return int(page.evaluate("Number(document.body.dataset.renderSeq || 0)"))
+
+
+def test_event_and_heat_layers(new_page, live_server, screenshots, report):
+    page = new_page()
+    login(page, live_server, "leader")
+    visible_open = api_get(live_server, "leader", "/api/v1/events", state=OPEN_STATES, limit=200)["items"]
+    assert visible_open, "the tiny demo has open events"
+
+    # Events: one marker per open event in the view (the county view holds them all).
+    page.check("#overlay-events")
+    page.wait_for_function("() => Number(document.getElementById('map').dataset.eventMarkers || 0) > 0")
+    assert page.get_attribute("#map", "data-event-mode") == "points"
+    markers = page.locator("path.event-marker")
+    assert markers.count() == len(visible_open)
+    assert int(page.get_attribute("#map", "data-event-markers")) == len(visible_open)
+    assert str(len(visible_open)) in page.locator("[data-note-for=events]").inner_text()
+    report(f"events layer drawn in {page.evaluate('document.body.dataset.eventsMs')} ms after the toggle")
+
+    # Click a marker: the popup names the event and links to its page in the event centre.
+    codes = {e["code"]: e for e in visible_open}
+    markers.first.dispatch_event("click")
+    popup = page.locator(".leaflet-popup .event-popup")
+    popup.wait_for()
+    code = popup.get_attribute("data-code")
+    assert code in codes
+    assert code in popup.inner_text() and codes[code]["title"] in popup.inner_text()
+    assert codes[code]["state_label"] in popup.inner_text()
+    assert popup.locator("a.event-popup-link").get_attribute("href") == f"/events/{code}"
+    page.keyboard.press("Escape")
+
+    # Heat: hexagons with a legend whose classes cover the counts; a period change reloads it.
+    page.check("#overlay-heat")
+    page.wait_for_function("() => Number(document.getElementById('map').dataset.heatCells || 0) > 0")
+    cells = int(page.get_attribute("#map", "data-heat-cells"))
+    assert page.locator("path.heat-cell").count() == cells
+    legend = page.locator("#legend-heat")
+    legend.wait_for()
+    assert "事件热力" in legend.inner_text() and "近 30 天" in legend.inner_text()
+    heat = page.evaluate("gridgov.layers.layers.heat.data")
+    assert sum(c["count"] for c in heat["cells"]) == heat["total"] > 0
+    report(f"heat layer: {cells} H3 cells (res {heat['resolution']}) drawn in "
+           f"{page.evaluate('document.body.dataset.heatMs')} ms")
+    page.wait_for_timeout(300)
+    page.screenshot(path=screenshots / "06-map-events-heat.png")
+    page.select_option("#heat-period", "365d")
+    page.wait_for_function("() => gridgov.layers.layers.heat.data && gridgov.layers.layers.heat.data.period === '365d'")
+    assert page.evaluate("gridgov.layers.layers.heat.data.total") > heat["total"]
+    assert "近一年" in page.locator("#legend-heat").inner_text()
+
+    # Switching both off removes them (and the heat legend).
+    page.uncheck("#overlay-events")
+    page.uncheck("#overlay-heat")
+    assert page.locator("path.event-marker").count() == 0 and page.locator("path.heat-cell").count() == 0
+    assert page.locator("#map-legend").is_hidden()
+
+
+def test_regions_coloured_by_a_metric_and_facts_in_the_panel(new_page, live_server, screenshots, report):
+    county = live_server.top_code
+    page = new_page()
+    login(page, live_server, "leader")
+    wait_loaded(page, "fs => fs.some(f => f.level === 'street')")
+    assert page.locator("#metric-select option[value=population]").count() == 1  # a leader reads the register
+
+    page.select_option("#metric-select", "open")
+    page.wait_for_selector("#legend-metric")
+    assert "街道/乡镇 · 未结案件" in page.locator("#legend-metric").inner_text()
+    values = page.evaluate("gridgov.layers.metric.values")
+    streets = api_get(live_server, "leader", "/api/v1/regions", parent=county)
+    assert set(values) == {s["code"] for s in streets}
+    for s in streets:  # the same figure the events list gives, street by street
+        listed = api_get(live_server, "leader", "/api/v1/events", state=OPEN_STATES, region=s["code"], limit=200)
+        assert values[s["code"]] == len(listed["items"]), s["code"]
+    # The most loaded street is filled with the darkest class colour in use, the map legend explains it.
+    top = max(values, key=values.get)
+    fill = page.evaluate("""code => { let out = null; gridgov.state.layers.street.group.eachLayer(l => {
+        if (l.feature.properties.code === code) out = l.options.fillColor; }); return out; }""", top)
+    assert fill in ("#b30000", "#e34a33", "#fc8d59", "#fdcc8a", "#fef0d9") and values[top] > 0
+    report(f"metric colours drawn in {page.evaluate('document.body.dataset.metricMs')} ms")
+
+    # Click a street: the info panel shows its figures (equal to the facts API) and the links.
+    target = next(s for s in streets if visible_point(page, s))
+    click_on_map(page, target["center"][0], target["center"][1])
+    page.wait_for_selector(f"#info-facts[data-state=ready][data-code='{target['code']}']")
+    facts = api_get(live_server, "leader", f"/api/v1/map/regions/{target['code']}/facts")
+    for key in ("events_week", "open", "overdue", "population", "houses", "special_groups"):
+        shown = page.locator(f"#info-facts [data-fact={key}] .fact-value").inner_text()
+        assert shown.replace(",", "") == str(facts[key]), key
+    assert page.get_attribute("#facts-events-link", "href") == f"/events?region={target['code']}"
+    assert page.get_attribute("#facts-people-link", "href") == "/register/persons"
+    page.wait_for_timeout(500)
+    page.screenshot(path=screenshots / "07-map-metric-facts.png")
+
+    # Back to none: the colours go, the legend hides.
+    page.select_option("#metric-select", "")
+    page.wait_for_function("() => document.getElementById('map-legend').hidden")
+
+
+def test_grid_worker_colours_micro_grids_and_sees_their_own_events(new_page, live_server, screenshots, report):
+    grid = live_server.grid_worker_grid
+    page = new_page()
+    login(page, live_server, "grid_worker")
+    wait_loaded(page, "fs => fs.some(f => f.level === 'micro_grid')")
+    page.select_option("#metric-select", "population")
+    page.wait_for_selector("#legend-metric")
+    values = page.evaluate("gridgov.layers.metric.values")
+    micro = api_get(live_server, "leader", "/api/v1/regions", parent=grid)
+    assert set(values) == {m["code"] for m in micro} and sum(values.values()) > 0
+    page.check("#overlay-events")
+    page.wait_for_function("() => gridgov.layers.layers.events.data !== null")
+    shown = page.evaluate("gridgov.layers.layers.events.data.events.map(e => e.region_code)")
+    assert all(code.startswith(grid) for code in shown)
+
+    # Time from a zoom to the micro-grid layer drawn (tiny demo; the city figure is in docs/map.md).
+    target = micro[len(micro) // 2]
+    timings = []
+    for zoom in (17, 16, 17):
+        before = render_seq(page)
+        page.evaluate("([lat, lon, z]) => gridgov.map.setView([lat, lon], z, {animate: false})",
+                      [target["center"][1], target["center"][0], zoom])
+        timings.append(wait_render(page, before))
+    report(f"viewport render after zoom (grid worker, micro-grids, tiny demo): {timings} ms")
+    page.screenshot(path=screenshots / "08-map-grid-worker-population.png")
+
+
+def test_handler_has_no_population_colours(new_page, live_server):
+    page = new_page()
+    login(page, live_server, "handler")
+    assert page.locator("#metric-select option[value=population]").count() == 0
+    assert page.locator("#metric-select option[value=open]").count() == 1

@@ -133,6 +133,8 @@
     selectSeq: 0,
     drillCode: null,      // the selected region whose children are drawn below their usual zoom
     inflight: null,       // the layer load under way: {controller, bounds, zoom, planKey}
+    finestLevel: null,    // the finest basic level drawn across the view (coloured by a metric)
+    moveStartedAt: null,  // performance.now() at the start of the pan/zoom being drawn
     ready: false,
   };
   MAP_LEVELS.forEach(function (level) {
@@ -195,6 +197,16 @@
 
   var hoverTip = L.tooltip({className: "hover-tip", direction: "top", offset: [0, -8], opacity: 1});
   var selectionLayer = L.layerGroup().addTo(map);
+
+  // Events, heat, metric colours and the region facts (static/js/map-layers.js).
+  var extra = GridgovMapLayers.create({
+    map: map, api: api, t: t, el: el, clear: clear, isAbort: isAbort, setStatus: setStatus, restyle: restyle,
+    finestLevel: function () { return state.finestLevel; },
+    loadedBounds: function (level) {
+      var layer = level && state.layers[level];
+      return layer && layer.loaded ? layer.loaded.bounds : null;
+    },
+  });
 
   function rightPadding() {
     if (phoneQuery.matches) return 16;
@@ -270,6 +282,7 @@
 
   function loadLayers() {
     if (!state.ready) return;
+    if (state.moveStartedAt === null) state.moveStartedAt = performance.now();
     var view = map.getBounds();
     var zoom = Math.round(map.getZoom());
     var items = plan();
@@ -307,6 +320,12 @@
       });
       var drill = items.filter(function (item) { return item.mode === "parent"; })[0];
       state.drillCode = drill ? drill.parent : null;
+      state.finestLevel = null;
+      items.forEach(function (item) {  // the finest basic level drawn across the view (metric colours)
+        if (item.mode === "view" && DEPTH[item.level] === finestDepth && item.level !== "exclusive_grid") {
+          state.finestLevel = item.level;
+        }
+      });
       items.forEach(function (item, i) {
         applyLayer(item, results[i], item.mode === "parent" || DEPTH[item.level] >= finestDepth);
       });
@@ -336,12 +355,20 @@
   // The finest level drawn is filled and takes the clicks. A coarser level is an invisible,
   // clickable fill underneath (for places the finer level does not cover) plus its boundary drawn
   // above the finer ones — a street's edge stays visible over the community lines along it.
-  function featureStyle(level, finest) {
+  function featureStyle(level, finest, code) {
+    // The finest level may be coloured by a metric (map-layers.js): its class colour, more opaque.
+    var metricFill = finest ? extra.fillFor(level, code) : null;
     return {
       color: COLOR[level], opacity: 0.95, weight: strokeWeight(level), stroke: finest,
       dashArray: level === "exclusive_grid" ? "5 4" : null, lineJoin: "round",
-      fill: true, fillColor: COLOR[level], fillOpacity: finest ? 0.13 : 0,
+      fill: true, fillColor: metricFill || COLOR[level], fillOpacity: finest ? (metricFill ? 0.62 : 0.13) : 0,
     };
+  }
+
+  // Re-apply the style of one level's drawn regions (after the metric colours changed).
+  function restyle(level) {
+    var layer = state.layers[level];
+    if (layer && layer.group) layer.group.eachLayer(function (l) { layer.group.resetStyle(l); });
   }
 
   function outlineStyle(level) {
@@ -367,7 +394,7 @@
       layer.truncated = false;
       return;
     }
-    var style = function (f) { return featureStyle(f.properties.level, finest); };
+    var style = function (f) { return featureStyle(f.properties.level, finest, f.properties.code); };
     if (result && result.keep) {
       if (layer.group) {
         layer.group.options.style = style;
@@ -474,6 +501,12 @@
     else if (!state.roots.length) setStatus("idle", t("map.tree_empty"));
     else setStatus("idle", total ? t("map.features", {count: total}) : t("map.no_features"));
     markReady();
+    // From the start of a pan/zoom (or a toggle) to the region layers drawn: test and benchmark figure.
+    var started = state.moveStartedAt === null ? performance.now() : state.moveStartedAt;
+    state.moveStartedAt = null;
+    document.body.dataset.renderMs = String(Math.round(performance.now() - started));
+    document.body.dataset.renderSeq = String(Number(document.body.dataset.renderSeq || 0) + 1);
+    extra.afterRegions(state.finestLevel, started);
   }
 
   function markReady() {
@@ -483,7 +516,10 @@
   }
 
   map.on("moveend", function () { scheduleLoad(); });
-  map.on("zoomstart movestart", function () { map.closeTooltip(hoverTip); });
+  map.on("zoomstart movestart", function () {
+    map.closeTooltip(hoverTip);
+    if (state.moveStartedAt === null) state.moveStartedAt = performance.now();
+  });
 
   document.querySelectorAll('input[name="layer"]').forEach(function (input) {
     state.enabled[input.value] = input.checked;
@@ -631,6 +667,7 @@
       el("button", {type: "button", class: "btn btn-small", text: t("info.fit"), onclick: function () { fitBbox(d.bbox); }}),
       navigator.clipboard ? copy : null,
     ]));
+    extra.renderFacts(d, infoBody);
   }
 
   infoClose.addEventListener("click", clearSelection);
@@ -955,6 +992,6 @@
     selectRegion: selectRegion, clearSelection: clearSelection, expandNode: function (code) {
       return treeNodes[code] ? expandNode(treeNodes[code]) : Promise.resolve();
     },
-    loadedFeatures: loadedFeatures, reload: loadLayers,
+    loadedFeatures: loadedFeatures, reload: loadLayers, layers: extra.state,
   };
 })();
