@@ -13,39 +13,50 @@ from gridgov.errors import Invalid, NotFound
 from gridgov.events import attachments, catalog, inbox, notices, queues, responsibility, schemas, service
 from gridgov.events.parties import get_visible
 from gridgov.events.workflow import Action
+from gridgov.openapi import binary, err, errors, ok, xlsx
 from gridgov.settings import get_settings
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+router = APIRouter(prefix="/api/v1", tags=["events"], responses=errors(401))
 public = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 ActionName = Annotated[str, Path(pattern="^[a-z_]{3,24}$", description="A workflow action, e.g. accept, dispatch")]
 EventRef = Annotated[str, Path(pattern=r"^(\d{1,10}|SJ\d{8,20})$", description="Event id or code")]
+ATTACHMENT_TOO_LARGE = err(413, "too_large", "附件超过 10 MB 上限", "附件超过大小上限",
+                           {"size": 10485761, "max": 10485760})
+NOTICE_NOT_FOUND = err(404, "notice_not_found", "通知不存在")
+TRACKING_NOT_FOUND = err(404, "tracking_code_not_found", "查询码不存在，请核对后重试")
 
 
 # --- catalog --------------------------------------------------------------------------------
 
-@router.get("/catalog", summary="The current event catalog (事项清单): categories and items")
+@router.get("/catalog", summary="The current event catalog (事项清单): categories and items",
+            responses=ok(schemas.CATALOG_EXAMPLE))
 def get_catalog(db: Db, user: CurrentUser) -> dict[str, Any]:
     return catalog.catalog_out(db)
 
 
-@router.get("/catalog/versions", summary="All catalog versions, newest first")
+@router.get("/catalog/versions", summary="All catalog versions, newest first",
+            responses=ok(schemas.CATALOG_VERSIONS_EXAMPLE))
 def catalog_versions(db: Db, user: CurrentUser) -> list[dict[str, Any]]:
     return catalog.versions(db)
 
 
-@router.get("/catalog/versions/{number}", summary="One catalog version (events keep the version they were filed under)")
+@router.get("/catalog/versions/{number}", summary="One catalog version (events keep the version they were filed under)",
+            responses=ok(schemas.CATALOG_EXAMPLE) | errors(422)
+            | err(404, "catalog_version_not_found", "事项清单第 99 版不存在"))
 def catalog_version(number: Annotated[int, Path(ge=1, le=1_000_000)], db: Db, user: CurrentUser) -> dict[str, Any]:
     return catalog.catalog_out(db, catalog.version_by_number(db, number))
 
 
-@router.post("/catalog/changes", status_code=201, summary="Edit the catalog (admin): writes a new version")
+@router.post("/catalog/changes", status_code=201, summary="Edit the catalog (admin): writes a new version",
+             responses=ok({"version": 2}, 201) | errors(403, 422))
 def edit_catalog(body: schemas.CatalogChangeIn, db: Db, user: CurrentUser) -> dict[str, Any]:
     v = catalog.edit(db, user, body.changes, body.note)
     return {"version": v.number}
 
 
-@router.post("/catalog/rules", status_code=201, summary="Add a responsibility-list rule (权责清单)")
+@router.post("/catalog/rules", status_code=201, summary="Add a responsibility-list rule (权责清单)",
+             responses=ok({"id": 1}, 201) | errors(403, 422))
 def add_rule(body: schemas.RuleIn, db: Db, user: CurrentUser) -> dict[str, Any]:
     return {"id": catalog.add_rule(db, user, body.model_dump()).id}
 
@@ -61,20 +72,23 @@ def _xlsx(data: bytes, filename: str) -> Response:
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
-@router.get("/catalog/rules", summary="The responsibility list (权责清单), optionally within a region")
+@router.get("/catalog/rules", summary="The responsibility list (权责清单), optionally within a region",
+            responses=ok(schemas.RULES_EXAMPLE) | errors(422))
 def list_rules(db: Db, user: CurrentUser,
                region: Annotated[str | None, Query(pattern=r"^\d{2,17}$")] = None) -> list[dict[str, Any]]:
     return responsibility.list_rules(db, user, region)
 
 
 @router.get("/catalog/rules/template.xlsx", response_class=Response,
-            summary="Download the responsibility-list import template")
+            summary="Download the responsibility-list import template",
+            responses=xlsx("权责清单导入模板（Excel，含填写说明）"))
 def rules_template(user: CurrentUser):
     return _xlsx(responsibility.template(), "权责清单导入模板.xlsx")
 
 
 @router.post("/catalog/rules/import", summary="Import the responsibility list from .xlsx or .csv (admin)",
-             responses={413: {"description": "File too large"}})
+             responses=ok(schemas.RULES_IMPORT_EXAMPLE) | errors(403, 422)
+             | err(413, "too_large", "文件超过 20 MB", "文件超过 20 MB"))
 async def import_rules(db: Db, user: CurrentUser,
                        file: Annotated[UploadFile, File(description=".xlsx or .csv (UTF-8 or GBK)")]) -> dict[str, Any]:
     """Good rows load (keyed by item or category + region: re-importing changes nothing); bad rows are
@@ -85,13 +99,17 @@ async def import_rules(db: Db, user: CurrentUser,
     return responsibility.run_out(db, responsibility.import_file(db, user, data, file.filename or "upload"))
 
 
-@router.get("/catalog/rules/imports/{run_id}", summary="One responsibility-list import and its quarantined rows")
+@router.get("/catalog/rules/imports/{run_id}", summary="One responsibility-list import and its quarantined rows",
+            responses=ok(schemas.RULES_IMPORT_EXAMPLE) | errors(403, 422)
+            | err(404, "import_not_found", "导入记录不存在"))
 def rules_import_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser) -> dict[str, Any]:
     return responsibility.run_out(db, responsibility.get_run(db, user, run_id))
 
 
 @router.get("/catalog/rules/imports/{run_id}/errors.xlsx", response_class=Response,
-            summary="The error report of an import: fix the rows and import it again")
+            summary="The error report of an import: fix the rows and import it again",
+            responses=xlsx("被隔离的行及原因（Excel），改正后可直接再次导入") | errors(403, 422)
+            | err(404, "import_not_found", "导入记录不存在"))
 def rules_error_report(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser):
     return _xlsx(responsibility.error_report(db, user, run_id), "权责清单导入错误报告.xlsx")
 
@@ -100,8 +118,10 @@ def rules_error_report(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db,
 
 @router.post("/events/attachments", status_code=201, response_model=schemas.AttachmentOut,
              summary="Upload a photo or document to attach to a report or an action",
-             responses={413: {"description": "Too large"}, 415: {"description": "Unsupported type"}})
-async def upload(db: Db, user: CurrentUser, file: Annotated[UploadFile, File()]) -> Any:
+             responses=errors(413, 415, 422) | ATTACHMENT_TOO_LARGE)
+async def upload(db: Db, user: CurrentUser,
+                 file: Annotated[UploadFile, File(description="照片、PDF 或视频：JPEG/PNG/WebP/HEIC/PDF/MP4，不超过 10 MB")],
+                 ) -> Any:
     return await _store(db, user, file)
 
 
@@ -115,7 +135,8 @@ async def _store(db, user, file: UploadFile):
 
 @router.post("/events", status_code=201, response_model=schemas.EventOut,
              summary="Report an event (grid worker, centre or hotline entry); idempotent by client_id",
-             responses={200: {"description": "Replay of an earlier report with the same client_id"}})
+             responses={200: {"description": "Replay of an earlier report with the same client_id"}}
+             | errors(403, 422) | err(409, "idempotency_key_reused", "该幂等键已用于另一份不同内容的上报"))
 def report(body: schemas.EventIn, response: Response, db: Db, user: CurrentUser,
            idempotency_key: Annotated[str | None, Header(max_length=64)] = None) -> Any:
     data = body.model_dump()
@@ -128,7 +149,8 @@ def report(body: schemas.EventIn, response: Response, db: Db, user: CurrentUser,
     return service.event_out(e)
 
 
-@router.get("/events", response_model=schemas.EventPage, summary="Queues and search, newest first")
+@router.get("/events", response_model=schemas.EventPage, summary="Queues and search, newest first",
+            responses=errors(422))
 def list_events(db: Db, user: CurrentUser,
                 queue: Annotated[str | None, Query(description=", ".join(queues.QUEUES))] = None,
                 state: Annotated[str | None, Query(max_length=200)] = None,
@@ -145,21 +167,26 @@ def list_events(db: Db, user: CurrentUser,
                          limit=limit)
 
 
-@router.get("/events/queues", summary="How many events wait in each queue (badges)")
+@router.get("/events/queues", summary="How many events wait in each queue (badges)",
+            responses=ok(schemas.QUEUES_EXAMPLE))
 def queue_counts(db: Db, user: CurrentUser) -> dict[str, Any]:
     return {"labels": queues.QUEUES, "counts": queues.counts(db, user)}
 
 
 @router.get("/events/{ref}", response_model=schemas.EventDetail,
-            summary="One event with its timeline, assignments and the actions you may take")
+            summary="One event with its timeline, assignments and the actions you may take",
+            responses=errors(422) | err(404, "event_not_found", "事件不存在或不在您的权限范围内"))
 def event_detail(ref: EventRef, db: Db, user: CurrentUser) -> Any:
     return service.detail(db, user, ref)
 
 
 @router.post("/events/{ref}/actions/{action}", response_model=schemas.EventOut,
              summary="Take a workflow action (accept, dispatch, sign, handle, verify_pass, ...)",
-             responses={409: {"description": "Stale version or not allowed in the current state"},
-                        403: {"description": "Not your step"}})
+             responses=errors(422) | err(403, "permission_denied", "您的角色无权执行此操作", "不是您这一步的操作")
+             | err(404, "event_not_found", "事件不存在或不在您的权限范围内", "事件不存在，或操作名未知（unknown_action）")
+             | err(409, "invalid_transition", "事件当前状态为「已派遣」，不能执行「受理」",
+                   "版本过期（version_conflict）或当前状态不允许该操作（invalid_transition）",
+                   {"state": "dispatched", "action": "accept"}))
 def event_action(ref: EventRef, action: ActionName, body: schemas.ActionIn, db: Db, user: CurrentUser) -> Any:
     if action not in {a.value for a in Action}:
         raise Invalid(f"未知的操作：{action}", code="unknown_action", status=404)
@@ -170,7 +197,10 @@ def event_action(ref: EventRef, action: ActionName, body: schemas.ActionIn, db: 
 
 
 @router.get("/events/{ref}/attachments/{attachment_id}", response_class=FileResponse,
-            summary="Download an attachment of an event you may see")
+            summary="Download an attachment of an event you may see",
+            responses=binary("附件原文件（类型按上传时检测）", "image/jpeg", "image/png", "image/webp", "image/heic",
+                             "application/pdf", "video/mp4")
+            | errors(422) | err(404, "attachment_not_found", "附件不存在"))
 def event_attachment(ref: EventRef, attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db,
                      user: CurrentUser):
     e = get_visible(db, user, ref)
@@ -182,13 +212,15 @@ def event_attachment(ref: EventRef, attachment_id: Annotated[int, Path(ge=1, le=
 
 # --- inbox ----------------------------------------------------------------------------------
 
-@router.get("/inbox", summary="Your notifications (dispatched to you, urged, overdue, returned, ...)")
+@router.get("/inbox", summary="Your notifications (dispatched to you, urged, overdue, returned, ...)",
+            responses=ok(schemas.INBOX_EXAMPLE) | errors(422))
 def get_inbox(db: Db, user: CurrentUser, unread: bool = False,
               limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
     return inbox.list_inbox(db, user, unread_only=unread, limit=limit)
 
 
-@router.post("/inbox/read", summary="Mark one notification (or all) as read")
+@router.post("/inbox/read", summary="Mark one notification (or all) as read",
+             responses=ok({"marked": 1}) | errors(422) | err(404, "notification_not_found", "通知不存在"))
 def read_inbox(db: Db, user: CurrentUser,
                notification_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> dict[str, int]:
     return {"marked": inbox.mark_read(db, user, notification_id)}
@@ -196,34 +228,39 @@ def read_inbox(db: Db, user: CurrentUser,
 
 # --- 一键通 notices ---------------------------------------------------------------------------
 
-@router.post("/notices", status_code=201, summary="一键通: send a notice to the grid workers of a region (centre)")
+@router.post("/notices", status_code=201, summary="一键通: send a notice to the grid workers of a region (centre)",
+             responses=ok(schemas.NOTICE_EXAMPLE, 201) | errors(403, 422))
 def send_notice(body: schemas.NoticeIn, db: Db, user: CurrentUser) -> dict[str, Any]:
     n = notices.send(db, user, title=body.title, body=body.body, region_code=body.region_code,
                      requires_reply=body.requires_reply)
     return notices.notice_out(n)
 
 
-@router.get("/notices/sent", summary="Notices you sent, with read and reply counts")
+@router.get("/notices/sent", summary="Notices you sent, with read and reply counts",
+            responses=ok([schemas.SENT_NOTICE_EXAMPLE]))
 def sent_notices(db: Db, user: CurrentUser) -> list[dict[str, Any]]:
     return notices.sent(db, user)
 
 
-@router.get("/notices/{notice_id}/receipts", summary="Who read and what they replied")
+@router.get("/notices/{notice_id}/receipts", summary="Who read and what they replied",
+            responses=ok(schemas.RECEIPTS_EXAMPLE) | errors(422) | NOTICE_NOT_FOUND)
 def notice_receipts(notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser) -> list[dict[str, Any]]:
     return notices.receipts(db, user, notice_id)
 
 
-@router.get("/notices", summary="Notices sent to you")
+@router.get("/notices", summary="Notices sent to you", responses=ok([schemas.MY_NOTICE_EXAMPLE]))
 def my_notices(db: Db, user: CurrentUser) -> list[dict[str, Any]]:
     return notices.my_notices(db, user)
 
 
-@router.post("/notices/{notice_id}/read", summary="Mark a notice read (read receipt)")
+@router.post("/notices/{notice_id}/read", summary="Mark a notice read (read receipt)",
+             responses=ok(schemas.READ_NOTICE_EXAMPLE) | errors(422) | NOTICE_NOT_FOUND)
 def read_notice(notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser) -> dict[str, Any]:
     return notices.mark_read(db, user, notice_id)
 
 
-@router.post("/notices/{notice_id}/reply", summary="Reply to a notice")
+@router.post("/notices/{notice_id}/reply", summary="Reply to a notice",
+             responses=ok(schemas.MY_NOTICE_EXAMPLE) | errors(422) | NOTICE_NOT_FOUND)
 def reply_notice(notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: schemas.NoticeReplyIn, db: Db,
                  user: CurrentUser) -> dict[str, Any]:
     return notices.reply(db, user, notice_id, body.reply)
@@ -232,13 +269,16 @@ def reply_notice(notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: sche
 # --- the resident ---------------------------------------------------------------------------
 
 @public.post("/attachments", status_code=201, response_model=schemas.AttachmentOut,
-             summary="Upload a photo for a resident report (no login)")
-async def public_upload(db: Db, file: Annotated[UploadFile, File()], user: OptionalUser) -> Any:
+             summary="Upload a photo for a resident report (no login)",
+             responses=errors(413, 415, 422) | ATTACHMENT_TOO_LARGE)
+async def public_upload(db: Db, file: Annotated[UploadFile, File(description="现场照片：JPEG/PNG/WebP/HEIC，不超过 10 MB")],
+                        user: OptionalUser) -> Any:
     return await _store(db, user, file)
 
 
 @public.post("/reports", status_code=201, response_model=schemas.TrackingOut,
-             summary="随手拍: report a problem (anonymous allowed); returns a tracking code")
+             summary="随手拍: report a problem (anonymous allowed); returns a tracking code",
+             responses={200: {"description": "Replay of an earlier report with the same client_id"}} | errors(422))
 def resident_report(body: schemas.ResidentReportIn, response: Response, db: Db, user: OptionalUser) -> Any:
     data = body.model_dump()
     e, created = service.report(db, user, data, channel="resident",
@@ -249,13 +289,16 @@ def resident_report(body: schemas.ResidentReportIn, response: Response, db: Db, 
 
 
 @public.get("/reports/{tracking_code}", response_model=schemas.TrackingOut,
-            summary="Follow a report by its tracking code (no login)")
+            summary="Follow a report by its tracking code (no login)", responses=errors(422) | TRACKING_NOT_FOUND)
 def track(tracking_code: Annotated[str, Path(pattern="^[A-Za-z0-9]{6,16}$")], db: Db) -> Any:
     return service.public_view(db, service.by_tracking_code(db, tracking_code))
 
 
 @public.post("/reports/{tracking_code}/rating", response_model=schemas.TrackingOut,
-             summary="Rate the result once the event is closed (满意 / 基本满意 / 不满意)")
+             summary="Rate the result once the event is closed (满意 / 基本满意 / 不满意)",
+             responses=errors(422) | TRACKING_NOT_FOUND
+             | err(409, "invalid_transition", "事件当前状态为「已上报」，不能执行「评价」", "事件尚未结案，或已评价",
+                   {"state": "reported", "action": "evaluate"}))
 def rate(tracking_code: Annotated[str, Path(pattern="^[A-Za-z0-9]{6,16}$")], body: schemas.RatingIn, db: Db) -> Any:
     e = service.rate_by_tracking_code(db, tracking_code, body.rating, body.comment)
     return service.public_view(db, e)
