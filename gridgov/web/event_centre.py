@@ -214,7 +214,7 @@ def events_page(
     names = _region_names(db, {r["grid_code"] or r["region_code"] for r in rows})
     query = {k: v for k, v in filters.items() if v}
     ctx: dict[str, Any] = {
-        "rows": rows, "names": names, "filters": filters, "before": before,
+        "rows": rows, "names": names, "filters": filters, "before": before, "items": _item_names(db),
         "next_url": "/events?" + urlencode({**query, "before": result["next_before_id"]})
         if result["next_before_id"] else None,
         "first_url": "/events?" + urlencode(query) if before else None,
