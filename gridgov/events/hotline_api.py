@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 from gridgov.access.deps import CurrentUser, Db
 from gridgov.errors import Invalid
 from gridgov.events import hotline
+from gridgov.openapi import err, errors, xlsx
 
-router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
+router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"], responses=errors(401))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_JSON_ORDERS = 5000
@@ -35,8 +36,8 @@ ORDER_EXAMPLE = {
     "category": "城市管理-井盖缺失破损",
     "description": "人民路12号门前井盖缺失，夜间行人易跌落",
     "address": "人民路12号",
-    "lon": 123.0412,
-    "lat": 41.2705,
+    "lon": 123.116345,
+    "lat": 41.211411,
     "urgency": "紧急",
 }
 
@@ -94,12 +95,12 @@ class HotlineOrderOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 812,
-                    "code": "SJ202611250000812",
-                    "tracking_code": "K7QM2XW9PA",
+                    "id": 2193,
+                    "code": "SJ202612010002193",
+                    "tracking_code": "P4Y24MFKFV",
                     "external_id": "LY20261125000123",
-                    "region_code": "211021001001001",
-                    "grid_code": "211021001001001",
+                    "region_code": "21102100100100102",
+                    "grid_code": "21102100100100102",
                     "state": "reported",
                     "state_label": "已上报",
                     "created": True,
@@ -131,26 +132,22 @@ class HotlineImportOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 7,
+                    "id": 3,
                     "entity": "hotline",
-                    "filename": "12345工单-1125.xlsx",
-                    "encoding": "xlsx",
-                    "at": "2026-11-25T10:00:00Z",
+                    "filename": "orders.json",
+                    "encoding": "json",
+                    "at": "2026-12-01T21:43:06.306419Z",
                     "total": 3,
                     "created": 1,
                     "unchanged": 1,
                     "quarantined": 1,
                     "empty_rows": 0,
                     "warnings": [],
-                    "error_report": "/api/v1/hotline/imports/7/errors.xlsx",
-                    "quarantine": [{"row": 4, "reasons": ["事项编码：事项编码 'XX999' 不在现行事项清单中"]}],
+                    "error_report": "/api/v1/hotline/imports/3/errors.xlsx",
+                    "quarantine": [{"row": 3, "reasons": ["事项编码：事项编码 'XX999' 不在现行事项清单中"]}],
                     "orders": [
-                        {
-                            "row": 2,
-                            "number": "LY20261125000123",
-                            "event_code": "SJ202611250000812",
-                            "status": "created",
-                        }
+                        {"row": 1, "number": "LY20261125000123", "event_code": "SJ202612010002193", "status": "unchanged"},
+                        {"row": 2, "number": "LY20261125000124", "event_code": "SJ202612010002194", "status": "created"},
                     ],
                 }
             ]
@@ -182,7 +179,10 @@ def _xlsx(data: bytes, filename: str) -> Response:
 
 
 @router.get(
-    "/template.xlsx", response_class=Response, summary="Download the 12345 work order import template"
+    "/template.xlsx",
+    response_class=Response,
+    summary="Download the 12345 work order import template",
+    responses=xlsx("12345 热线工单导入模板（Excel，含填写说明）"),
 )
 def template(user: CurrentUser):
     return _xlsx(hotline.template(), "12345热线工单导入模板.xlsx")
@@ -192,7 +192,9 @@ def template(user: CurrentUser):
     "/imports",
     response_model=HotlineImportOut,
     summary="Import 12345 work orders from .xlsx, .csv (UTF-8/GBK) or .json",
-    responses={413: {"description": "File too large"}, 403: {"description": "Not an operator/admin"}},
+    responses=errors(422)
+    | err(403, "permission_denied", "您的角色无权执行此操作", "不是中心坐席或管理员")
+    | err(413, "too_large", "文件超过 50 MB，请拆分后导入"),
 )
 async def import_file(
     db: Db,
@@ -213,7 +215,7 @@ async def import_file(
     "/imports/json",
     response_model=HotlineImportOut,
     summary="Import a JSON array of 12345 work orders (bad orders are quarantined, not refused)",
-    responses={413: {"description": "Too many orders"}},
+    responses=errors(403, 422) | err(413, "too_many_rows", "工单数超过上限 200000 条，请拆分后导入", "工单过多"),
 )
 def import_json(
     db: Db,
@@ -226,7 +228,10 @@ def import_json(
 
 
 @router.get(
-    "/imports/{run_id}", response_model=HotlineImportOut, summary="A hotline import: counts and quarantine"
+    "/imports/{run_id}",
+    response_model=HotlineImportOut,
+    summary="A hotline import: counts and quarantine",
+    responses=errors(403, 422) | err(404, "import_not_found", "导入记录不存在"),
 )
 def import_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser) -> Any:
     return hotline.run_out(db, hotline.get_run(db, user, run_id))
@@ -236,6 +241,9 @@ def import_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: C
     "/imports/{run_id}/errors.xlsx",
     response_class=Response,
     summary="The quarantined orders with reasons, ready to fix and re-import",
+    responses=xlsx("被隔离的工单及原因（Excel），改正后可直接再次导入")
+    | errors(403, 422)
+    | err(404, "import_not_found", "导入记录不存在"),
 )
 def import_errors(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser):
     return _xlsx(hotline.error_report(db, user, run_id), f"12345工单导入错误报告-{run_id}.xlsx")
@@ -248,8 +256,21 @@ def import_errors(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user
     summary="Webhook: receive one 12345 work order; idempotent by its number",
     responses={
         200: {"description": "Replay of an order already received (same event)"},
-        409: {"description": "The number was used for an order with different content"},
-        422: {"description": "Unknown item, unmatched category, point outside the territory, ..."},
+        **errors(403),
+        **err(
+            409,
+            "idempotency_key_reused",
+            "工单编号已存在且内容不同（已登记为事件 SJ202612010002193）",
+            "The number was used for an order with different content",
+            {"event_code": "SJ202612010002193"},
+        ),
+        **err(
+            422,
+            "unknown_item",
+            "事项编码 'XX999' 不在现行事项清单中",
+            "Unknown item, unmatched category, point outside the territory, ...",
+            {"item_code": "XX999"},
+        ),
     },
 )
 def receive_order(

@@ -31,8 +31,8 @@ class EventIn(_Located):
     """A report by a grid worker (channel ``grid``) or entered at the centre (``centre``/``hotline``)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "client_id": "6f1c2a9e-0d5b-4c1e-9a51-2b7d3c4e5f60", "item_code": "SR001",
-        "description": "人民路12号门前占道经营，影响通行", "lon": 123.0412, "lat": 41.2705,
+        "client_id": "6f1c2a9e-0d5b-4c1e-9a51-2b7d3c4e5f60", "item_code": "CG001",
+        "description": "人民路12号门前占道经营，影响通行", "lon": 123.116345, "lat": 41.211411, "address": "人民路12号",
         "attachment_ids": [1]}]})
 
     client_id: StrictStr | None = Field(None, min_length=8, max_length=64,
@@ -55,7 +55,7 @@ class ResidentReportIn(_Located):
     """随手拍: anyone may report; phone optional."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "item_code": "SR001", "description": "小区门口垃圾堆放三天无人清理", "lon": 123.0412, "lat": 41.2705,
+        "item_code": "HB006", "description": "小区门口垃圾堆放三天无人清理", "lon": 123.116345, "lat": 41.211411,
         "phone": "13812345678", "client_id": "web-8c0e6c7a2f3b"}]})
 
     client_id: StrictStr | None = Field(None, min_length=8, max_length=64)
@@ -68,11 +68,11 @@ class ResidentReportIn(_Located):
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"version": 2, "note": "已受理"},
-        {"version": 3, "department_id": 2, "note": "请城管局处置"},
-        {"version": 5, "note": "已清理完毕", "attachment_ids": [3]},
+        {"version": 3, "note": "已受理"},
+        {"version": 4, "department_id": 14, "note": "请城管局处置"},
+        {"version": 7, "note": "已清理完毕", "attachment_ids": [1]},
         {"version": 6, "hours": 16, "note": "需协调产权单位"},
-        {"version": 7, "department_ids": [3, 4], "check_in_hours": 2, "note": "多部门联合处置"},
+        {"version": 7, "department_ids": [24, 18], "check_in_hours": 2, "note": "多部门联合处置"},
         {"version": 9, "rating": "satisfied", "comment": "处理及时"},
     ]})
 
@@ -222,7 +222,7 @@ class AttachmentOut(BaseModel):
 
 class CatalogChangeIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "note": "调整占道经营处置时限", "changes": [{"code": "SR001", "limits": {"normal": {"handle": 8}}}]}]})
+        "note": "调整占道经营处置时限", "changes": [{"code": "CG001", "limits": {"normal": {"handle": 8}}}]}]})
 
     note: StrictStr | None = Field(None, max_length=200)
     changes: list[dict[str, Any]] = Field(min_length=1, max_length=500)
@@ -230,7 +230,7 @@ class CatalogChangeIn(BaseModel):
 
 class RuleIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "item_code": "SR001", "region_code": "211021", "lead_department_id": 2, "assist_department_ids": [3]}]})
+        "item_code": "CG001", "region_code": "211021", "lead_department_id": 14, "assist_department_ids": [24]}]})
 
     item_code: StrictStr | None = Field(None, max_length=16)
     category_code: StrictStr | None = Field(None, max_length=16)
