@@ -159,3 +159,13 @@ class DeclarationIn(BaseModel):
 
 class RejectIn(BaseModel):
     reason: StrictStr = Field(max_length=500, examples=["房号与楼栋不符，请核实后重新申报"])
+
+
+# --- examples of the routes that answer plain dicts (real answers of the tiny demo, trimmed) ----------
+
+IMPORT_RUN_EXAMPLE = {
+    "id": 1, "entity": "persons", "filename": "persons.csv", "encoding": "utf-8", "at": "2026-12-01T21:46:21.027145Z",
+    "total": 2, "created": 1, "updated": 0, "unchanged": 0, "quarantined": 1, "empty_rows": 0,
+    "warnings": ["文件中没有以下可选列（按空值处理）：民族、人口类型、户籍地代码、户籍地址、居住身份、入住日期"],
+    "error_report": "/api/v1/imports/1/errors.xlsx",
+    "quarantine": [{"row": 3, "reasons": ["身份证号：校验位错误：应为 7，实为 1"]}]}
