@@ -48,8 +48,22 @@ def page_user(request: Request, user: OptionalUser) -> User:
     if user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
-    request.state.page_user = user  # so an error page raised later still shows the header
+    request.state.page_user = ErrorPageUser(user.id, user.username, user.display_name, user.role,
+                                            user.department_id)  # so an error page raised later still shows the header
     return user
+
+
+@dataclass(frozen=True)
+class ErrorPageUser:
+    """The user as the header of an error page needs it, read while the session is open: an error
+    raised in a view rolls the request's session back and closes it, which leaves the ORM user
+    expired and detached (reading ``user.role`` then fails and the 403 page became a 500)."""
+
+    id: int
+    username: str
+    display_name: str | None
+    role: str
+    department_id: int | None
 
 
 PageUser = Annotated[User, Depends(page_user)]
