@@ -183,3 +183,27 @@ def history(db: Session, actor: User, entity_type: str, entity_id: int, grid_cod
     rows = db.scalars(select(RecordChange).where(RecordChange.entity_type == entity_type,
                                                  RecordChange.entity_id == entity_id).order_by(RecordChange.id))
     return [{"at": r.at, "actor_id": r.actor_id, "action": r.action, "changes": json.loads(r.changes)} for r in rows]
+
+
+def list_houses(db: Session, actor: User, *, building_id: int | None = None, grid_code: str | None = None,
+                q: str | None = None, rental: bool | None = None, status: str | None = None, limit: int = 50,
+                offset: int = 0) -> list[dict[str, Any]]:
+    """Houses in the actor's scope (register pages), with their residents counted in one query."""
+    from gridgov.people.models import Person
+
+    require_permission(actor, Permission.register_read)
+    stmt = select(House).where(scope_clause(actor, region_column=House.grid_code))
+    if building_id is not None:
+        stmt = stmt.where(House.building_id == building_id)
+    if grid_code:
+        stmt = stmt.where(House.grid_code.startswith(grid_code, autoescape=True))
+    if q:
+        stmt = stmt.where(House.address.contains(q, autoescape=True) | (House.code == q))
+    if rental is not None:
+        stmt = stmt.where(House.is_rental.is_(rental))
+    if status:
+        stmt = stmt.where(House.status == status)
+    rows = list(db.scalars(stmt.order_by(House.code).limit(limit).offset(offset)))
+    counts = dict(db.execute(select(Person.house_id, func.count()).where(
+        Person.house_id.in_([h.id for h in rows]), Person.status == "active").group_by(Person.house_id)).all())
+    return [house_out(h, counts.get(h.id, 0)) for h in rows]
