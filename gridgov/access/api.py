@@ -21,8 +21,9 @@ from gridgov.access.schemas import (
     UserOut,
 )
 from gridgov.errors import AppError
+from gridgov.openapi import err, error, errors
 
-router = APIRouter(prefix="/api/v1", tags=["access"])
+router = APIRouter(prefix="/api/v1", tags=["access"], responses=errors(401))
 
 
 def user_out(user: User) -> dict:
@@ -37,7 +38,7 @@ def user_out(user: User) -> dict:
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="Get a bearer token (OAuth2 password form)",
-             responses={401: {"description": "Wrong username or password"}, 423: {"description": "Locked"}})
+             responses=err(401, "bad_credentials", "用户名或密码错误", "用户名或密码错误") | error(423) | errors(422))
 def issue_token(db: Db, username: Annotated[str, Form(max_length=64)],
                 password: Annotated[str, Form(max_length=200)]):
     try:
@@ -66,7 +67,8 @@ def list_users(db: Db, user: CurrentUser):
     return [user_out(u) for u in service.list_users(db, user)]
 
 
-@router.post("/users", response_model=UserOut, status_code=201, summary="Create a user (admin)")
+@router.post("/users", response_model=UserOut, status_code=201, summary="Create a user (admin)",
+             responses=errors(403, 422) | err(409, "user_exists", "用户名 admin 已存在", "用户名已存在"))
 def create_user(body: UserIn, db: Db, user: CurrentUser):
     service.require_permission(user, Permission.users_manage)
     created = service.create_user(db, user, username=body.username, password=body.password, role=body.role,
@@ -75,20 +77,22 @@ def create_user(body: UserIn, db: Db, user: CurrentUser):
     return user_out(created)
 
 
-@router.get("/departments", response_model=list[DepartmentOut], summary="Departments")
+@router.get("/departments", response_model=list[DepartmentOut], summary="Departments", responses=errors(403))
 def list_departments(db: Db, user: CurrentUser):
     service.require_permission(user, Permission.regions_read)
     return service.list_departments(db)
 
 
-@router.post("/departments", response_model=DepartmentOut, status_code=201, summary="Create a department (admin)")
+@router.post("/departments", response_model=DepartmentOut, status_code=201, summary="Create a department (admin)",
+             responses=errors(403, 422) | err(409, "department_exists", "部门编码 211021-CG 已存在", "部门编码已存在"))
 def create_department(body: DepartmentIn, db: Db, user: CurrentUser):
     service.require_permission(user, Permission.users_manage)
     return service.create_department(db, user, code=body.code, name=body.name, region_code=body.region_code,
                                      is_centre=body.is_centre)
 
 
-@router.get("/audit", response_model=list[AuditEntryOut], summary="The audit trail, newest first")
+@router.get("/audit", response_model=list[AuditEntryOut], summary="The audit trail, newest first",
+            responses=errors(403, 422))
 def list_audit(db: Db, user: CurrentUser, before_seq: Annotated[int | None, Query(ge=1)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100):
     service.require_permission(user, Permission.audit_read)
@@ -98,7 +102,8 @@ def list_audit(db: Db, user: CurrentUser, before_seq: Annotated[int | None, Quer
     return list(db.scalars(stmt))
 
 
-@router.get("/audit/verify", response_model=AuditVerifyOut, summary="Recompute the audit hash chain")
+@router.get("/audit/verify", response_model=AuditVerifyOut, summary="Recompute the audit hash chain",
+            responses=errors(403))
 def verify_audit(db: Db, user: CurrentUser):
     service.require_permission(user, Permission.audit_read)
     checked, broken = audit.verify(db)
