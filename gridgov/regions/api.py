@@ -10,46 +10,56 @@ from fastapi.responses import JSONResponse, Response
 
 from gridgov.access.deps import CurrentUser, Db
 from gridgov.errors import Invalid
+from gridgov.openapi import err, errors, ok
 from gridgov.regions import schemas, service
 from gridgov.regions.coords import to_wgs84
 
-router = APIRouter(prefix="/api/v1", tags=["regions"])
+router = APIRouter(prefix="/api/v1", tags=["regions"], responses=errors(401))
+REGION_NOT_FOUND = err(404, "region_not_found", "区域 211021001009 不存在")
+BAD_CODE = err(422, "invalid_region_code", "区域编码 211021999 格式错误：乡级代码段 999 超出 001–599（211021999）",
+               "区域编码格式错误，或参数校验失败")
 
 CodePath = Annotated[str, Query(pattern=r"^\d{2,17}$")]
 
 
-@router.get("/regions", response_model=list[schemas.RegionItem], summary="Region tree: roots or children")
+@router.get("/regions", response_model=list[schemas.RegionItem], summary="Region tree: roots or children",
+            responses=errors(403, 422))
 def list_regions(db: Db, user: CurrentUser,
                  parent: Annotated[str | None, Query(pattern=r"^\d{2,17}$", examples=["211021001"])] = None):
     """Without `parent`: the roots of your scope. With `parent`: its children (lazy tree)."""
     return service.children(db, user, parent) if parent else service.roots(db, user)
 
 
-@router.get("/regions/search", response_model=list[schemas.RegionItem], summary="Search regions by name or code")
+@router.get("/regions/search", response_model=list[schemas.RegionItem], summary="Search regions by name or code",
+            responses=errors(403, 422))
 def search_regions(db: Db, user: CurrentUser,
                    q: Annotated[str, Query(min_length=1, max_length=50, examples=["新华"])],
                    limit: Annotated[int, Query(ge=1, le=100)] = 20):
     return service.search(db, user, q, limit)
 
 
-@router.get("/regions/{code}", response_model=schemas.RegionDetail, summary="One region (current version)")
+@router.get("/regions/{code}", response_model=schemas.RegionDetail, summary="One region (current version)",
+            responses=errors(403) | REGION_NOT_FOUND | BAD_CODE)
 def get_region(code: str, db: Db, user: CurrentUser, geometry: bool = False):
     return service.detail(db, user, code, with_geometry=geometry)
 
 
-@router.get("/regions/{code}/history", summary="All boundary versions of a region")
+@router.get("/regions/{code}/history", summary="All boundary versions of a region",
+            responses=ok(schemas.HISTORY_EXAMPLE) | errors(403) | REGION_NOT_FOUND | BAD_CODE)
 def region_history(code: str, db: Db, user: CurrentUser) -> list[dict[str, Any]]:
     return service.history(db, user, code)
 
 
 @router.get("/regions/{code}/neighbours", response_model=schemas.NeighbourList,
-            summary="Regions of the same level sharing a boundary")
+            summary="Regions of the same level sharing a boundary",
+            responses=errors(403) | REGION_NOT_FOUND | BAD_CODE)
 def region_neighbours(code: str, db: Db, user: CurrentUser):
     return {"code": code, "neighbours": service.neighbours(db, user, code)}
 
 
 @router.get("/regions/{code}/topology", response_model=schemas.TopologyReportOut,
-            summary="Topology report of a stored region's children (overlaps, gaps, outside parent)")
+            summary="Topology report of a stored region's children (overlaps, gaps, outside parent)",
+            responses=errors(403) | REGION_NOT_FOUND | BAD_CODE)
 def region_topology(code: str, db: Db, user: CurrentUser):
     return service.stored_topology(db, user, code)
 
@@ -68,7 +78,10 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 
 
 @router.get("/grids", summary="Regions of one level in a bbox as GeoJSON, simplified for the zoom",
-            response_class=Response, responses={200: {"content": {"application/json": {}}}})
+            response_class=Response,
+            responses={200: {"content": {"application/json": {"example": schemas.GRIDS_EXAMPLE}}}}
+            | errors(403) | err(422, "invalid_bbox", "bbox 应为 4 个数字：min_lon,min_lat,max_lon,max_lat",
+                              "bbox 格式错误，或参数校验失败"))
 def grids_in_bbox(
     db: Db, user: CurrentUser,
     bbox: Annotated[str, Query(examples=["123.0,41.1,123.4,41.4"], description="min_lon,min_lat,max_lon,max_lat")],
@@ -82,7 +95,8 @@ def grids_in_bbox(
     return Response(text, media_type="application/json")
 
 
-@router.post("/locate", response_model=schemas.LocateResponse, summary="Locate many points to their grids")
+@router.post("/locate", response_model=schemas.LocateResponse, summary="Locate many points to their grids",
+            responses=errors(422))
 def locate_points(body: schemas.LocateRequest, db: Db, user: CurrentUser):
     """One result per point, in order; `null` for a point outside every grid. A point on a border
     shared by several grids belongs to the one with the lowest code."""
@@ -99,7 +113,10 @@ def locate_points(body: schemas.LocateRequest, db: Db, user: CurrentUser):
 
 
 @router.post("/regions/import", response_model=schemas.ImportResult,
-             responses={422: {"description": "Topology report: nothing was written"}},
+             responses=errors(403)
+             | err(422, "topology_failed", "区域数据未通过拓扑检查，未写入任何数据",
+                   "Topology report: nothing was written（或请求体不是 GeoJSON）",
+                   schemas.TOPOLOGY_FAILED_EXAMPLE["error"]["details"]),
              summary="Import regions/grids from a GeoJSON FeatureCollection (all or nothing)")
 async def import_regions(
     request: Request, db: Db, user: CurrentUser,
