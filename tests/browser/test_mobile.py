@@ -246,6 +246,7 @@ def test_report_refuses_bad_input_in_place(new_page, live_server, grid):
     assert mine_with(live_server, "楼道口乱堆杂物") == []
     # a tap outside the grid is refused before sending
     # the map is fitted to the grid with a margin: its corner lies outside the grid
+    page.locator("#pick-map").scroll_into_view_if_needed()
     box = page.locator("#pick-map").bounding_box()
     page.mouse.click(box["x"] + 4, box["y"] + box["height"] - 4)
     assert "不在您负责的网格内" in page.locator("#location-status").inner_text()
