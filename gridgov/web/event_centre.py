@@ -141,10 +141,19 @@ def _item_names(db: Db) -> dict[str, str]:
     return {code: info.name for code, info in catalog._items_of(db, version.id).items()}
 
 
+_CATALOGS: dict[int, list[dict[str, Any]]] = {}
+
+
 def _catalog(db: Db) -> list[dict[str, Any]]:
-    return [{"code": c["code"], "name": c["name"],
+    """Categories → items of the current catalog, for pickers (cached per version: versions never change)."""
+    version = catalog.current_version(db)
+    cached = _CATALOGS.get(version.id)
+    if cached is None:
+        cached = _CATALOGS[version.id] = [
+            {"code": c["code"], "name": c["name"],
              "items": [{"code": i["code"], "name": i["name"], "severity": i["severity"]} for i in c["items"]]}
-            for c in catalog.catalog_out(db)["categories"]]
+            for c in catalog.catalog_out(db, version)["categories"]]
+    return cached
 
 
 def _fragment(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None,

@@ -195,10 +195,10 @@ def test_operator_to_department_closed_loop(new_page, live_server, screenshots, 
     note = hpage.locator("#notifications .note[data-kind='dispatched']", has_text=code)
     assert note.count() == 1
     unread_before = int(hpage.locator("#unread-count").inner_text())
+    hpage.screenshot(path=screenshots / "events-inbox.png", full_page=True, caret="initial")
     note.locator(".mark-read").click()
     hpage.wait_for_function("n => { const c = document.querySelector('#unread-count');"
                             " return (c ? +c.textContent : 0) === n - 1; }", arg=unread_before)
-    hpage.screenshot(path=screenshots / "events-inbox.png", full_page=True, caret="initial")
     assert act(server, "operator", code, "verify_pass")["state"] == "closed"
 
 
@@ -289,10 +289,10 @@ def test_bulk_accept_lists_each_outcome(new_page, live_server, screenshots):
     assert page.locator("#bulk-count").inner_text() == "已选 3 条"
     act(server, "operator", events[0]["code"], "accept", version=events[0]["version"])  # one goes stale
     page.select_option("#bulk-action", "accept")
-    page.screenshot(path=screenshots / "events-bulk.png", caret="initial")
     page.click("#bulk-submit")
     summary = page.locator("#bulk-summary")
     summary.wait_for()
+    page.screenshot(path=screenshots / "events-bulk.png", caret="initial")
     assert summary.get_attribute("data-done") == "2" and summary.get_attribute("data-failed") == "1"
     failed = summary.locator(".bulk-fail")
     assert failed.get_attribute("data-event") == str(events[0]["id"]) and failed.get_attribute("data-status") == "409"

@@ -158,3 +158,49 @@ def test_page_server_time(live_server, operator, report):
         times = sorted(_timed(operator, path, 20))
         p95 = times[int(len(times) * 0.95) - 1]
         report(f"{label}: median {statistics.median(times):.0f} ms, p95 {p95:.0f} ms (tiny demo, 20 requests)")
+
+
+def _api(server, role: str, method: str, path: str, **kw) -> httpx.Response:
+    with httpx.Client(base_url=server.url, timeout=20) as c:
+        username, password = server.users[role]
+        token = c.post("/api/v1/auth/token", data={"username": username, "password": password}).json()["access_token"]
+        for _ in range(20):
+            r = c.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kw)
+            if r.status_code != 401:
+                return r
+            time.sleep(0.1)
+        return r
+
+
+def test_reverse_evaluation_of_the_department_on_a_closed_event(live_server, operator):
+    server = live_server
+    code, _ = new_event(server, operator, "review")
+    depts = _api(server, "admin", "GET", "/api/v1/departments").json()
+    cg = next(d for d in depts if "城市管理" in d["name"])
+    for role, action, body in [("operator", "accept", {}), ("operator", "dispatch", {"department_id": cg["id"]}),
+                               ("handler", "sign", {}), ("handler", "handle", {"note": "已处置"})]:
+        r = _api(server, role, "POST", f"/api/v1/events/{code}/actions/{action}", json=body)
+        assert r.status_code == 200, r.text
+    headers = {**HTMX, "X-CSRF-Token": operator.csrf}
+    scores = {"routing_score": "5", "handling_score": "4", "effect_score": "4", "comment": "处置及时"}
+    r = operator.post(f"/events/{code}/review", headers=headers, data=scores)
+    assert r.status_code == 409 and 'data-error-code="event_not_closed"' in r.text  # not closed yet
+    page = operator.get(f"/events/{code}")
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+    r = operator.post(f"/events/{code}/actions/verify_pass", headers=headers, data={"version": version})
+    assert r.status_code == 200 and 'id="event-state">已结案<' in r.text
+    assert 'id="review-form"' in operator.get(f"/events/{code}").text
+    r = operator.post(f"/events/{code}/review", headers=headers, data={**scores, "effect_score": "9"})
+    assert r.status_code == 422 and 'data-error-code="invalid_score"' in r.text
+    r = operator.post(f"/events/{code}/review", headers=headers, data=scores)
+    assert r.status_code == 200 and r.headers["hx-retarget"] == "#reviews-body"
+    assert "分流 5 · 办理 4 · 效果 4" in r.text and 'id="review-form"' not in r.text
+    r = operator.post(f"/events/{code}/review", headers=headers, data=scores)
+    assert r.status_code == 409 and 'data-error-code="already_reviewed"' in r.text
+    reviews = _api(server, "operator", "GET", f"/api/v1/events/{code}/department-reviews").json()
+    assert [(x["department_id"], x["routing_score"], x["comment"]) for x in reviews] == [(cg["id"], 5, "处置及时")]
+    handler = session(server, "handler")
+    r = handler.post(f"/events/{code}/review", headers={**HTMX, "X-CSRF-Token": handler.csrf}, data=scores)
+    assert r.status_code == 403 and 'data-error-code="not_your_step"' in r.text
+    assert 'id="review-form"' not in handler.get(f"/events/{code}").text
+    handler.close()
