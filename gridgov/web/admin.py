@@ -149,6 +149,8 @@ def catalog_page(request: Request, db: Db, user: PageUser, category: str = "",
     v = catalog.version_by_number(db, version) if version else None
     data = catalog.catalog_out(db, v)
     cats = data["categories"]
+    if not category and not q.strip() and cats:  # a page per category; "all" lists every item
+        category = cats[0]["code"]
     current = next((c for c in cats if c["code"] == category), None)
     items = current["items"] if current else [i for c in cats for i in c["items"]]
     q = q.strip()
