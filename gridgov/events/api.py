@@ -13,6 +13,7 @@ from gridgov.errors import Invalid, NotFound
 from gridgov.events import attachments, catalog, inbox, notices, queues, responsibility, schemas, service
 from gridgov.events.parties import get_visible
 from gridgov.events.workflow import Action
+from gridgov.integration.http import upload_bytes, xlsx_response
 from gridgov.openapi import binary, err, errors, ok, xlsx
 from gridgov.settings import get_settings
 
@@ -61,15 +62,7 @@ def add_rule(body: schemas.RuleIn, db: Db, user: CurrentUser) -> dict[str, Any]:
     return {"id": catalog.add_rule(db, user, body.model_dump()).id}
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_RULES_UPLOAD = 20 * 1024 * 1024
-
-
-def _xlsx(data: bytes, filename: str) -> Response:
-    from urllib.parse import quote
-
-    return Response(data, media_type=XLSX,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
 @router.get("/catalog/rules", summary="The responsibility list (权责清单), optionally within a region",
@@ -83,7 +76,7 @@ def list_rules(db: Db, user: CurrentUser,
             summary="Download the responsibility-list import template",
             responses=xlsx("权责清单导入模板（Excel，含填写说明）"))
 def rules_template(user: CurrentUser):
-    return _xlsx(responsibility.template(), "权责清单导入模板.xlsx")
+    return xlsx_response(responsibility.template(), "权责清单导入模板.xlsx")
 
 
 @router.post("/catalog/rules/import", summary="Import the responsibility list from .xlsx or .csv (admin)",
@@ -93,9 +86,7 @@ async def import_rules(db: Db, user: CurrentUser,
                        file: Annotated[UploadFile, File(description=".xlsx or .csv (UTF-8 or GBK)")]) -> dict[str, Any]:
     """Good rows load (keyed by item or category + region: re-importing changes nothing); bad rows are
     quarantined with their reasons in `error_report`."""
-    data = await file.read(MAX_RULES_UPLOAD + 1)
-    if len(data) > MAX_RULES_UPLOAD:
-        raise Invalid("文件超过 20 MB", code="too_large", status=413)
+    data = await upload_bytes(file, MAX_RULES_UPLOAD, "文件超过 20 MB")
     return responsibility.run_out(db, responsibility.import_file(db, user, data, file.filename or "upload"))
 
 
@@ -111,7 +102,7 @@ def rules_import_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, u
             responses=xlsx("被隔离的行及原因（Excel），改正后可直接再次导入") | errors(403, 422)
             | err(404, "import_not_found", "导入记录不存在"))
 def rules_error_report(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser):
-    return _xlsx(responsibility.error_report(db, user, run_id), "权责清单导入错误报告.xlsx")
+    return xlsx_response(responsibility.error_report(db, user, run_id), "权责清单导入错误报告.xlsx")
 
 
 # --- intake ---------------------------------------------------------------------------------

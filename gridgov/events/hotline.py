@@ -5,9 +5,10 @@ The hotline's own number (工单编号) is kept as the event's ``external_id`` a
 key (``client_id``), so the same order arriving twice — in two files, or a file and the webhook —
 is one event; the same number with different content is refused (“工单编号已存在且内容不同”).
 
-Imports follow the register imports (:mod:`gridgov.people.imports`): every row ends up created,
-unchanged or quarantined with its reasons (downloadable as an error report to fix and re-import);
-each row runs in a savepoint, so a bad row never half-applies. The item (事项) is the order's item
+Imports run through the import pipeline (:mod:`gridgov.integration.pipeline`) as the register
+imports do: every row ends up created, unchanged or quarantined with its reasons (downloadable as
+an error report to fix and re-import); each row runs in a savepoint, so a bad row never
+half-applies. The item (事项) is the order's item
 code, else the hotline's category text (诉求类别) matched to the catalog by item name and keywords;
 an order without a point is filed at the region given to the import (default: the operator's
 scope root).
@@ -32,28 +33,26 @@ from gridgov.access.models import User
 from gridgov.access.roles import Role
 from gridgov.access.scope import require_visible, scope_of
 from gridgov.codes import CodeError, normalize_phone
-from gridgov.db import analyze
-from gridgov.errors import AppError, Forbidden, Invalid, NotFound
+from gridgov.errors import AppError, Forbidden, Invalid
 from gridgov.events import catalog, service
 from gridgov.events.duplicates import normalize_text
 from gridgov.events.models import CatalogCategory, CatalogItem, Event, EventLog
 from gridgov.integration import (
-    BadRow,
     CellError,
     Column,
+    GoodRow,
     RawRow,
     RowSchema,
     Table,
-    ValidationResult,
-    error_report_xlsx,
     parse_datetime_cell,
     parse_decimal_cell,
     parse_enum_cell,
+    pipeline,
     region_code_parser,
     template_xlsx,
     text_parser,
 )
-from gridgov.integration.models import ImportRun, QuarantineRow
+from gridgov.integration.models import ImportRun
 from gridgov.integration.tabular import MAX_ROWS, clean_value
 from gridgov.settings import get_settings
 
@@ -552,19 +551,8 @@ def receive_order(
 
 # --- imports --------------------------------------------------------------------------------
 
-
-def _cell(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return f"{value:%Y-%m-%d %H:%M:%S}"
-    return str(value)
-
-
-def _row_reason(exc: AppError) -> tuple[str, str | None]:
-    key = _COLUMN_OF_CODE.get(exc.code)
-    header = SCHEMA.by_key[key].header_cn if key else None
-    return (f"{header}：{exc.message}" if header else exc.message), header
+#: what filing an order can come to (an order is never updated: a changed order is quarantined)
+OUTCOMES = ("created", "unchanged")
 
 
 def load(
@@ -580,71 +568,32 @@ def load(
     :data:`MAX_ROWS_SHOWN`), ``{row, number, event_code, status}``."""
     actor = _require_role(actor)
     region = default_region(db, actor, region_code)
-    result: ValidationResult = SCHEMA.validate(table)
-    scope = scope_of(actor)
-    run = ImportRun(
-        entity=ENTITY,
-        filename=filename[:200],
-        file_digest=file_digest,
-        encoding=table.encoding or table.format,
-        actor_id=actor.id,
-        scope="全部" if scope.everything else ",".join(scope.regions)[:200],
-        total=result.total + result.empty_rows,
-        empty_rows=result.empty_rows,
-        warnings=json.dumps([*table.warnings, *result.warnings], ensure_ascii=False),
-    )
-    db.add(run)
-    db.flush()
-    bad: list[BadRow] = list(result.bad)
-    counts = {"created": 0, "unchanged": 0}
     filed: list[dict[str, Any]] = []
-    for row in result.good:
-        try:
-            with db.begin_nested():
-                e, created = write_order(db, actor, row.data, region)
-        except AppError as exc:
-            reason, header = _row_reason(exc)
-            bad.append(
-                BadRow(
-                    row.number,
-                    {SCHEMA.by_key[k].header_cn: _cell(v) for k, v in row.data.items()},
-                    [reason],
-                    (header,) if header else (),
-                )
-            )
-            continue
+
+    def write(row: GoodRow) -> str:
+        e, created = write_order(db, actor, row.data, region)
         status = "created" if created else "unchanged"
-        counts[status] += 1
         if len(filed) < MAX_ROWS_SHOWN:
             filed.append(
                 {"row": row.number, "number": row.data["number"], "event_code": e.code, "status": status}
             )
-    for b in sorted(bad, key=lambda r: r.number):
-        db.add(
-            QuarantineRow(
-                run_id=run.id,
-                row_number=b.number,
-                values=json.dumps(b.values, ensure_ascii=False),
-                reasons=json.dumps(b.reasons, ensure_ascii=False),
-            )
-        )
-    run.created, run.unchanged, run.quarantined = counts["created"], counts["unchanged"], len(bad)
-    analyze(db, "events", "event_logs", changed=run.created)
-    audit.record(
+        return status
+
+    run = pipeline.import_rows(
         db,
         actor,
-        "hotline.import",
-        "import_run",
-        run.id,
-        detail={
-            "file": file_digest,
-            "created": run.created,
-            "unchanged": run.unchanged,
-            "quarantined": run.quarantined,
-            "region": region,
-        },
+        entity=ENTITY,
+        schema=SCHEMA,
+        table=table,
+        write=write,
+        filename=filename,
+        file_digest=file_digest,
+        audit_action="hotline.import",
+        audit_detail={"region": region},
+        outcomes=OUTCOMES,
+        analyze_tables=("events", "event_logs"),
+        column_of_code=_COLUMN_OF_CODE,
     )
-    db.flush()
     return run, filed
 
 
@@ -683,27 +632,9 @@ def import_orders(
 
 
 def run_out(db: Session, run: ImportRun, filed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": run.id,
-        "entity": run.entity,
-        "filename": run.filename,
-        "encoding": run.encoding,
-        "at": run.at,
-        "total": run.total,
-        "created": run.created,
-        "unchanged": run.unchanged,
-        "quarantined": run.quarantined,
-        "empty_rows": run.empty_rows,
-        "warnings": json.loads(run.warnings),
-        "error_report": f"/api/v1/hotline/imports/{run.id}/errors.xlsx" if run.quarantined else None,
-    }
-    rows = db.scalars(
-        select(QuarantineRow)
-        .where(QuarantineRow.run_id == run.id)
-        .order_by(QuarantineRow.row_number)
-        .limit(200)
+    out = pipeline.run_out(
+        db, run, error_report="/api/v1/hotline/imports/{id}/errors.xlsx", outcomes=OUTCOMES
     )
-    out["quarantine"] = [{"row": r.row_number, "reasons": json.loads(r.reasons)} for r in rows]
     if filed is not None:
         out["orders"] = filed
     return out
@@ -711,18 +642,8 @@ def run_out(db: Session, run: ImportRun, filed: list[dict[str, Any]] | None = No
 
 def get_run(db: Session, actor: User, run_id: int) -> ImportRun:
     _require_role(actor)
-    run = db.get(ImportRun, run_id)
-    if run is None or run.entity != ENTITY or (run.actor_id != actor.id and not scope_of(actor).everything):
-        raise NotFound("导入记录不存在", code="import_not_found")
-    return run
+    return pipeline.find_run(db, actor, run_id, (ENTITY,))
 
 
 def error_report(db: Session, actor: User, run_id: int) -> bytes:
-    run = get_run(db, actor, run_id)
-    rows = [
-        BadRow(r.row_number, json.loads(r.values), json.loads(r.reasons))
-        for r in db.scalars(
-            select(QuarantineRow).where(QuarantineRow.run_id == run.id).order_by(QuarantineRow.row_number)
-        )
-    ]
-    return error_report_xlsx(SCHEMA, rows, source_name=run.filename)
+    return pipeline.error_report(db, get_run(db, actor, run_id), SCHEMA)

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, File, Header, Path, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from gridgov.access.deps import CurrentUser, Db
-from gridgov.errors import Invalid
 from gridgov.events import hotline
+from gridgov.integration.http import upload_bytes, xlsx_response
 from gridgov.openapi import err, errors, xlsx
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"], responses=errors(401))
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_JSON_ORDERS = 5000
 RegionCode = Annotated[
@@ -170,14 +168,6 @@ class HotlineImportOut(BaseModel):
     orders: list[FiledOrder] | None = Field(None, description="Filed rows → our event codes (first 1000)")
 
 
-def _xlsx(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-    )
-
-
 @router.get(
     "/template.xlsx",
     response_class=Response,
@@ -185,7 +175,7 @@ def _xlsx(data: bytes, filename: str) -> Response:
     responses=xlsx("12345 热线工单导入模板（Excel，含填写说明）"),
 )
 def template(user: CurrentUser):
-    return _xlsx(hotline.template(), "12345热线工单导入模板.xlsx")
+    return xlsx_response(hotline.template(), "12345热线工单导入模板.xlsx")
 
 
 @router.post(
@@ -204,9 +194,7 @@ async def import_file(
 ) -> Any:
     """Good rows become events (channel hotline, the order number kept as external_id); bad rows are
     quarantined with reasons (see `error_report`); importing the same file again changes nothing."""
-    data = await file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise Invalid("文件超过 50 MB，请拆分后导入", code="too_large", status=413)
+    data = await upload_bytes(file, MAX_UPLOAD, "文件超过 50 MB，请拆分后导入")
     run, filed = hotline.import_file(db, user, data, file.filename or "upload", region_code)
     return hotline.run_out(db, run, filed)
 
@@ -246,7 +234,7 @@ def import_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: C
     | err(404, "import_not_found", "导入记录不存在"),
 )
 def import_errors(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db, user: CurrentUser):
-    return _xlsx(hotline.error_report(db, user, run_id), f"12345工单导入错误报告-{run_id}.xlsx")
+    return xlsx_response(hotline.error_report(db, user, run_id), f"12345工单导入错误报告-{run_id}.xlsx")
 
 
 @router.post(

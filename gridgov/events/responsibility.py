@@ -10,22 +10,21 @@ updates its rule.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridgov.access import audit
 from gridgov.access.models import Department, User
 from gridgov.access.roles import Permission
 from gridgov.access.service import require_permission
-from gridgov.errors import AppError, Invalid, NotFound
+from gridgov.errors import Invalid
 from gridgov.events.catalog import current_version
 from gridgov.events.models import CatalogCategory, CatalogItem, ResponsibilityRule
-from gridgov.integration.columns import BadRow, Column, RowSchema, parse_region_code_cell, text_parser
-from gridgov.integration.excel import error_report_xlsx, template_xlsx
-from gridgov.integration.models import ImportRun, QuarantineRow
+from gridgov.integration import pipeline
+from gridgov.integration.columns import Column, RowSchema, parse_region_code_cell, text_parser
+from gridgov.integration.excel import template_xlsx
+from gridgov.integration.models import ImportRun
 
 ENTITY = "responsibility"
 
@@ -97,59 +96,29 @@ def import_file(db: Session, actor: User, data: bytes, filename: str) -> ImportR
     """Validate and load a responsibility list; every row is accounted for in the returned run."""
     require_permission(actor, Permission.catalog_manage)
     table = SCHEMA.read(data, filename)
-    result = SCHEMA.validate(table)
     v = current_version(db)
     items = set(db.scalars(select(CatalogItem.code).where(CatalogItem.version_id == v.id)))
     categories = set(db.scalars(select(CatalogCategory.code).where(CatalogCategory.version_id == v.id)))
     departments = {code: i for code, i in db.execute(select(Department.code, Department.id)).all()}
-    run = ImportRun(entity=ENTITY, filename=filename[:200], file_digest=hashlib.sha256(data).hexdigest(),
-                    encoding=table.encoding or table.format, actor_id=actor.id, scope="全部",
-                    total=result.total + result.empty_rows, empty_rows=result.empty_rows,
-                    warnings=json.dumps(result.warnings, ensure_ascii=False))
-    db.add(run)
-    db.flush()
-    bad: list[BadRow] = list(result.bad)
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    for row in result.good:
-        try:
-            with db.begin_nested():
-                counts[_upsert(db, _resolve(db, row.data, items, categories, departments))] += 1
-        except AppError as exc:
-            bad.append(BadRow(row.number, {SCHEMA.by_key[k].header_cn: (None if val is None else str(val))
-                                           for k, val in row.data.items()}, [exc.message]))
-    for b in sorted(bad, key=lambda r: r.number):
-        db.add(QuarantineRow(run_id=run.id, row_number=b.number, values=json.dumps(b.values, ensure_ascii=False),
-                             reasons=json.dumps(b.reasons, ensure_ascii=False)))
-    run.created, run.updated, run.unchanged, run.quarantined = (
-        counts["created"], counts["updated"], counts["unchanged"], len(bad))
-    audit.record(db, actor, "catalog.rules.import", "import_run", run.id,
-                 detail={"file": run.file_digest, **counts, "quarantined": len(bad)})
-    db.flush()
-    return run
+    return pipeline.import_rows(
+        db, actor, entity=ENTITY, schema=SCHEMA, table=table,
+        write=lambda row: _upsert(db, _resolve(db, row.data, items, categories, departments)),
+        filename=filename, file_digest=hashlib.sha256(data).hexdigest(), audit_action="catalog.rules.import")
 
 
 def run_out(db: Session, run: ImportRun) -> dict[str, Any]:
-    rows = db.scalars(select(QuarantineRow).where(QuarantineRow.run_id == run.id).order_by(QuarantineRow.row_number))
-    return {"id": run.id, "filename": run.filename, "total": run.total, "created": run.created,
-            "updated": run.updated, "unchanged": run.unchanged, "quarantined": run.quarantined,
-            "empty_rows": run.empty_rows,
-            "error_report": f"/api/v1/catalog/rules/imports/{run.id}/errors.xlsx" if run.quarantined else None,
-            "quarantine": [{"row": r.row_number, "reasons": json.loads(r.reasons)} for r in rows]}
+    # the whole quarantine: a responsibility list is short, and admins fix it in one go
+    return pipeline.run_out(db, run, error_report="/api/v1/catalog/rules/imports/{id}/errors.xlsx",
+                            limit=None)
 
 
 def get_run(db: Session, actor: User, run_id: int) -> ImportRun:
     require_permission(actor, Permission.catalog_manage)
-    run = db.get(ImportRun, run_id)
-    if run is None or run.entity != ENTITY:
-        raise NotFound("导入记录不存在", code="import_not_found")
-    return run
+    return pipeline.find_run(db, actor, run_id, (ENTITY,))
 
 
 def error_report(db: Session, actor: User, run_id: int) -> bytes:
-    run = get_run(db, actor, run_id)
-    rows = [BadRow(r.row_number, json.loads(r.values), json.loads(r.reasons)) for r in db.scalars(
-        select(QuarantineRow).where(QuarantineRow.run_id == run.id).order_by(QuarantineRow.row_number))]
-    return error_report_xlsx(SCHEMA, rows, source_name=run.filename)
+    return pipeline.error_report(db, get_run(db, actor, run_id), SCHEMA)
 
 
 def list_rules(db: Session, actor: User, region: str | None = None) -> list[dict[str, Any]]:

@@ -7,7 +7,10 @@
   :func:`row_digest` for idempotent re-imports;
 * :mod:`~gridgov.integration.excel` — templates, error reports, watermarked exports.
 
-None of these modules touches the database. See ``docs/tabular-import.md``.
+None of these modules touches the database. On top of them (imported on their own, not from this
+package): :mod:`~gridgov.integration.pipeline`, the one import run every import goes through
+(``ImportRun``, a savepoint per row, quarantine, counts, audit, error report), and
+:mod:`~gridgov.integration.http`, what the import routes share. See ``docs/tabular-import.md``.
 """
 
 from gridgov.integration.columns import (

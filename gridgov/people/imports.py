@@ -10,7 +10,6 @@ savepoint so one bad row never spoils the rest.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -24,13 +23,10 @@ from gridgov.access.models import User
 from gridgov.access.roles import Permission
 from gridgov.access.scope import scope_clause, scope_of
 from gridgov.access.service import require_permission
-from gridgov.db import analyze
-from gridgov.errors import AppError, Invalid, NotFound
+from gridgov.errors import Invalid, NotFound
 from gridgov.integration import (
-    BadRow,
     Column,
     RowSchema,
-    error_report_xlsx,
     export_xlsx,
     format_watermark,
     int_parser,
@@ -41,12 +37,12 @@ from gridgov.integration import (
     parse_enum_cell,
     parse_phone_cell,
     parse_uscc_cell,
+    pipeline,
     region_code_parser,
-    row_digest,
     template_xlsx,
     text_parser,
 )
-from gridgov.integration.models import ImportRun, QuarantineRow
+from gridgov.integration.models import ImportRun
 from gridgov.people import organizations, service
 from gridgov.people.models import Organization, Person
 from gridgov.places import service as places
@@ -236,68 +232,22 @@ def run_import(db: Session, actor: User | None, entity: str, data: bytes, filena
         require_permission(actor, Permission.register_import)
     schema = schema_of(entity)
     table = schema.read(data, filename)  # TableError is a 4xx AppError with a Chinese reason
-    result = schema.validate(table)
-    scope = scope_of(actor)
-    run = ImportRun(entity=entity, filename=filename[:200], file_digest=hashlib.sha256(data).hexdigest(),
-                    encoding=table.encoding or table.format, actor_id=getattr(actor, "id", None),
-                    scope="全部" if actor is None or scope.everything else ",".join(scope.regions)[:200],
-                    total=result.total + result.empty_rows, empty_rows=result.empty_rows,
-                    warnings=json.dumps(result.warnings, ensure_ascii=False))
-    db.add(run)
-    db.flush()
-    bad: list[BadRow] = list(result.bad)
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
     writer = WRITERS[entity]
-    values_by_number = {}
-    for n, row in enumerate(result.good, start=1):
-        try:
-            with db.begin_nested():
-                counts[writer(db, actor, row.data, row_digest(row.data))] += 1
-        except AppError as exc:
-            values_by_number[row.number] = row
-            bad.append(BadRow(row.number, {schema.by_key[k].header_cn: _cell(v) for k, v in row.data.items()},
-                              [exc.message]))
-        if progress and n % 200 == 0:
-            progress("导入", n, len(result.good))
-    for b in sorted(bad, key=lambda r: r.number):
-        db.add(QuarantineRow(run_id=run.id, row_number=b.number, values=json.dumps(b.values, ensure_ascii=False),
-                             reasons=json.dumps(b.reasons, ensure_ascii=False)))
-    run.created, run.updated, run.unchanged, run.quarantined = (counts["created"], counts["updated"],
-                                                                counts["unchanged"], len(bad))
-    analyze(db, *ANALYZED[entity], changed=run.created + run.updated)
-    audit.record(db, actor, "register.import", "import_run", run.id,
-                 detail={"entity": entity, "file": run.file_digest, "created": run.created, "updated": run.updated,
-                         "unchanged": run.unchanged, "quarantined": run.quarantined})
-    db.flush()
-    return run
-
-
-def _cell(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
+    return pipeline.import_rows(
+        db, actor, entity=entity, schema=schema, table=table,
+        write=lambda row: writer(db, actor, row.data, row.digest),
+        filename=filename, file_digest=hashlib.sha256(data).hexdigest(),
+        audit_action="register.import", audit_detail={"entity": entity},
+        analyze_tables=ANALYZED[entity], progress=progress)
 
 
 def run_out(db: Session, run: ImportRun, with_rows: bool = True) -> dict[str, Any]:
-    out = {"id": run.id, "entity": run.entity, "filename": run.filename, "encoding": run.encoding, "at": run.at,
-           "total": run.total, "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
-           "quarantined": run.quarantined, "empty_rows": run.empty_rows, "warnings": json.loads(run.warnings),
-           "error_report": f"/api/v1/imports/{run.id}/errors.xlsx" if run.quarantined else None}
-    if with_rows:
-        rows = db.scalars(select(QuarantineRow).where(QuarantineRow.run_id == run.id)
-                          .order_by(QuarantineRow.row_number).limit(200))
-        out["quarantine"] = [{"row": r.row_number, "reasons": json.loads(r.reasons)} for r in rows]
-    return out
+    return pipeline.run_out(db, run, error_report="/api/v1/imports/{id}/errors.xlsx", with_rows=with_rows)
 
 
 def get_run(db: Session, actor: User, run_id: int) -> ImportRun:
     require_permission(actor, Permission.register_import)
-    run = db.get(ImportRun, run_id)
-    if run is None or run.entity not in SCHEMAS or (run.actor_id != actor.id and not scope_of(actor).everything):
-        raise NotFound("导入记录不存在", code="import_not_found")
-    return run
+    return pipeline.find_run(db, actor, run_id, SCHEMAS)
 
 
 def error_report(db: Session, actor: User, run_id: int) -> bytes:
@@ -305,10 +255,7 @@ def error_report(db: Session, actor: User, run_id: int) -> bytes:
 
 
 def error_report_xlsx_for(db: Session, run: ImportRun) -> bytes:
-    rows = [BadRow(r.row_number, json.loads(r.values), json.loads(r.reasons))
-            for r in db.scalars(select(QuarantineRow).where(QuarantineRow.run_id == run.id)
-                                .order_by(QuarantineRow.row_number))]
-    return error_report_xlsx(schema_of(run.entity), rows, source_name=run.filename)
+    return pipeline.error_report(db, run, schema_of(run.entity))
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -349,12 +296,3 @@ def export(db: Session, actor: User, entity: str) -> bytes:
     audit.record(db, actor, "register.export", entity, scope_text, detail={"watermark": mark, "bytes": len(data)})
     return data
 
-
-def recent_runs(db: Session, actor: User, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest register import runs the actor may open (their own; everyone's for a user whose
-    scope is everything, as :func:`get_run` decides), newest first."""
-    require_permission(actor, Permission.register_import)
-    stmt = select(ImportRun).where(ImportRun.entity.in_(list(SCHEMAS)))
-    if not scope_of(actor).everything:
-        stmt = stmt.where(ImportRun.actor_id == actor.id)
-    return [run_out(db, r, with_rows=False) for r in db.scalars(stmt.order_by(ImportRun.id.desc()).limit(limit))]
