@@ -7,16 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from gridgov.access.deps import CurrentUser, Db
+from gridgov.openapi import err, errors
 from gridgov.places import schemas
 from gridgov.places.matching import library, service
 
 router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"])
 
-ERRORS = {
-    401: {"description": "Not logged in"},
-    403: {"description": "Missing permission register:read / register:write, or outside your scope"},
-    422: {"description": "Bad input (empty or over-long text, too many lines, …)"},
-}
+ERRORS = errors(401) | err(403, "permission_denied", "您的角色无权执行此操作",
+                           "Missing permission register:read / register:write, or outside your scope") | err(
+    422, "invalid_request", "请求参数有误：body.text: String should have at least 1 character",
+    "Bad input (empty or over-long text, too many lines, …)",
+    [{"loc": ["body", "text"], "msg": "String should have at least 1 character", "type": "string_too_short"}])
+GEOCODE_NO_MATCH = {"reason": "no_candidates", "query": {
+    "text": "火星基地1号", "normalized": "火星基地1号", "canonical": "1号火星基地", "key": "1号火星基地", "level": "building",
+    "elements": {"road_no": "1", "poi": "火星基地"}, "ignored": []}}
 
 
 @router.get(
@@ -46,7 +50,8 @@ def list_addresses(
     status_code=201,
     summary="Add a standard address",
     description="Needs register:write in the scope of the grid the address lies in; audited.",
-    responses={**ERRORS, 409: {"description": "The address already exists"}},
+    responses=ERRORS | err(409, "address_exists", "标准地址已存在：辽宁省辽阳市辽阳县晨光街道复兴社区长安路2号新运里9号楼",
+                           "The address already exists", {"id": 417, "code": "A2110210010010010200001"}),
 )
 def create_address(body: schemas.AddressIn, db: Db, user: CurrentUser):
     data = body.model_dump()
@@ -72,7 +77,8 @@ def match(body: schemas.MatchIn, db: Db, user: CurrentUser):
     summary="Geocode an address (lon/lat, H3, grid)",
     description="The best library match's location; if the library has none but a region "
     "name parses, that region's label point with `coarse: true`.",
-    responses={**ERRORS, 404: {"description": "No match: `error.details.reason` says why"}},
+    responses=ERRORS | err(404, "no_match", "无法定位该地址：标准地址库中没有同一道路、门牌或小区的地址",
+                           "No match: `error.details.reason` says why", GEOCODE_NO_MATCH),
 )
 def geocode(body: schemas.GeocodeIn, db: Db, user: CurrentUser):
     return service.geocode(db, user, body.text)
@@ -95,7 +101,7 @@ def batch_match(body: schemas.BatchMatchIn, db: Db, user: CurrentUser):
     response_model=schemas.AliasOut,
     status_code=201,
     summary="Add an alias or former name (road, compound, region)",
-    responses={**ERRORS, 409: {"description": "The alias already exists"}},
+    responses=ERRORS | err(409, "alias_exists", "该别名已存在", "The alias already exists", {"id": 3}),
 )
 def create_alias(body: schemas.AliasIn, db: Db, user: CurrentUser):
     return library.create_alias(db, user, body.model_dump())
@@ -105,7 +111,7 @@ def create_alias(body: schemas.AliasIn, db: Db, user: CurrentUser):
     "/{address_id}",
     response_model=schemas.AddressOut,
     summary="One standard address",
-    responses={**ERRORS, 404: {"description": "No such address"}},
+    responses=ERRORS | err(404, "address_not_found", "标准地址不存在", "No such address"),
 )
 def get_address(address_id: int, db: Db, user: CurrentUser):
     return library.get_address(db, user, address_id)

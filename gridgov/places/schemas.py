@@ -18,6 +18,10 @@ STATUS_LABELS = {"self_occupied": "自住", "rented": "出租", "vacant": "空�
 
 
 class BuildingIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "幸福小区3号楼", "address": "辽阳县首山镇幸福路12号幸福小区3号楼", "lon": 123.116345, "lat": 41.211411,
+        "use": "residential", "floors": 6, "units": 3, "built_year": 2008}]})
+
     name: StrictStr = Field(min_length=1, max_length=100, examples=["幸福小区3号楼"])
     address: StrictStr | None = Field(None, max_length=200, examples=["辽阳县首山镇幸福路12号幸福小区3号楼"])
     lon: Number = Field(ge=-180, le=180, examples=[123.18])
@@ -30,6 +34,12 @@ class BuildingIn(BaseModel):
 
 
 class BuildingOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 79, "code": "B2110210010010010200001", "name": "幸福小区3号楼", "address": "辽阳县首山镇幸福路12号幸福小区3号楼",
+        "use": "residential", "use_label": "住宅", "floors": 7, "units": 3, "built_year": 2008, "lon": 123.11634517678215,
+        "lat": 41.2114114, "h3": "8a3020a32c17fff", "grid_code": "21102100100100102", "house_count": 2,
+        "declare_url": "/declare/Vy0k8Zrcz3F0LWWp", "updated_at": "2026-12-01T21:46:18.021833Z"}]})
+
     id: int
     code: str
     name: str
@@ -49,6 +59,10 @@ class BuildingOut(BaseModel):
 
 
 class HouseIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "unit_no": "2", "floor_no": "5", "room_no": "502", "use": "residential", "area_m2": 89.5, "owner_name": "王秀英",
+        "is_rental": True, "status": "rented"}]})
+
     unit_no: StrictStr | None = Field(None, max_length=10, examples=["2"])
     floor_no: StrictStr | None = Field(None, max_length=10, examples=["5"])
     room_no: StrictStr = Field(min_length=1, max_length=20, examples=["502"])
@@ -60,6 +74,12 @@ class HouseIn(BaseModel):
 
 
 class HouseOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 370, "code": "B2110210010010010200001-2-502", "building_id": 79,
+        "address": "辽阳县首山镇幸福路12号幸福小区3号楼2单元502室", "unit_no": "2", "floor_no": "5", "room_no": "502",
+        "use": "residential", "area_m2": 89.5, "owner_name": "王*英", "is_rental": False, "status": "self_occupied",
+        "status_label": "自住", "grid_code": "21102100100100102", "resident_count": 2}]})
+
     id: int
     code: str
     building_id: int
@@ -78,6 +98,9 @@ class HouseOut(BaseModel):
 
 
 class ChangeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "at": "2026-12-01T21:46:18.022665Z", "actor_id": 1, "action": "update", "changes": {"floors": [6, 7]}}]})
+
     at: datetime
     actor_id: int | None
     action: str
@@ -85,6 +108,8 @@ class ChangeOut(BaseModel):
 
 
 class BuildingPatch(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"floors": 7}]})
+
     name: StrictStr | None = Field(None, min_length=1, max_length=100)
     address: StrictStr | None = Field(None, max_length=200)
     use: BuildingUse | None = None
@@ -94,6 +119,8 @@ class BuildingPatch(BaseModel):
 
 
 class HousePatch(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "self_occupied", "is_rental": False}]})
+
     use: HouseUse | None = None
     area_m2: Number | None = Field(None, gt=0, le=100_000)
     owner_name: StrictStr | None = Field(None, max_length=60)
@@ -108,6 +135,29 @@ AliasField = Literal["road", "poi", "community", "town", "district", "city", "pr
 NoControl = r"^[^\x00-\x1f\x7f]*$"
 AddressText = Annotated[StrictStr, StringConstraints(max_length=200, pattern=NoControl)]
 ADDRESS_EXAMPLE = "辽宁省辽阳市辽阳县人民街道团结社区长安路2号新运里1号楼2单元502室"
+
+# real answers of the tiny demo (trimmed)
+_ROOM_QUERY = {"text": "河东小区1号楼2单元101室", "normalized": "河东小区1号楼2单元101室", "canonical": "河东小区1号楼2单元101室",
+               "key": "河东小区1号楼2单元101室", "level": "room",
+               "elements": {"poi": "河东小区", "building_no": "1", "unit_no": "2", "room_no": "101"}, "ignored": []}
+_UNIT_CANDIDATE = {"id": 80, "code": "A2110210010010010100001-2", "text": "辽宁省辽阳市辽阳县晨光街道复兴社区东风路2号河东小区1号楼2单元",
+                   "level": "unit", "score": 0.99, "exact": False, "lon": 123.1149691, "lat": 41.2123254,
+                   "h3": "8a3020a32d8ffff", "grid_code": "21102100100100101",
+                   "agreement": {"poi": 1.0, "building_no": 1.0, "unit_no": 1.0}, "note": None}
+_BUILDING_CANDIDATE = {"id": 1, "code": "A2110210010010010100001", "text": "辽宁省辽阳市辽阳县晨光街道复兴社区东风路2号河东小区1号楼",
+                       "level": "building", "score": 0.8929, "exact": False, "lon": 123.1149691, "lat": 41.2123254,
+                       "h3": "8a3020a32d8ffff", "grid_code": "21102100100100101",
+                       "agreement": {"poi": 1.0, "building_no": 1.0, "unit_no": 0.5}, "note": None}
+_FUZZY_MATCH = {
+    "query": {"text": "河东小区一号楼二单元（北门对面）", "normalized": "河东小区1号楼2单元", "canonical": "河东小区1号楼2单元",
+              "key": "河东小区1号楼2单元", "level": "unit", "elements": {"poi": "河东小区", "building_no": "1", "unit_no": "2"},
+              "ignored": []},
+    "match": "fuzzy", "ambiguous": False, "reason": None, "message": None, "best_score": 0.99,
+    "candidates": [_UNIT_CANDIDATE, _BUILDING_CANDIDATE]}
+_EMPTY_MATCH = {
+    "query": {"text": "", "normalized": "", "canonical": None, "key": None, "level": None, "elements": {}, "ignored": []},
+    "match": "none", "ambiguous": False, "reason": "empty", "message": "地址为空（或只有噪声词、标点）", "best_score": None,
+    "candidates": []}
 
 
 def _element(max_length: int, example: str) -> Any:
@@ -139,9 +189,8 @@ class AddressIn(BaseModel):
     Province … community are filled from where the point lies."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"text": "辽阳县人民街道团结社区长安路2号新运里9号楼", "lon": 123.1801, "lat": 41.3202},
-        {"text": "长安路2号新运里1号楼2单元1702室"},
-        {"elements": {"road": "长安路", "road_no": "2", "poi": "新运里", "building_no": "1", "unit_no": "3"}},
+        {"text": "长安路2号新运里9号楼", "lon": 123.116345, "lat": 41.211411},
+        {"elements": {"road": "长安路", "road_no": "2", "poi": "新运里", "building_no": "9", "unit_no": "1"}},
     ]})
 
     text: AddressText | None = Field(None, examples=["长安路2号新运里9号楼"])
@@ -152,13 +201,22 @@ class AddressIn(BaseModel):
 
 
 class AddressOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 113, "code": "A2110210010010010100001-2-101", "text": "辽宁省辽阳市辽阳县晨光街道复兴社区东风路2号河东小区1号楼2单元101室",
+        "level": "room", "key": "东风路2号河东小区1号楼2单元101室", "parent_id": 80,
+        "elements": {"province": "辽宁省", "city": "辽阳市", "district": "辽阳县", "town": "晨光街道", "community": "复兴社区",
+                     "road": "东风路", "road_no": "2", "poi": "河东小区", "building_no": "1", "unit_no": "2", "floor_no": "1",
+                     "room_no": "101"},
+        "community_code": "211021001001", "lon": 123.1149691, "lat": 41.2123254, "h3": "8a3020a32d8ffff",
+        "grid_code": "21102100100100101", "children": None}]})
+
     id: int
     code: str = Field(description="Stable code: A + grid code + sequence; units -U, rooms -U-R",
                       examples=["A2110210010010010100001-2-502"])
     text: str = Field(description="Canonical text", examples=[ADDRESS_EXAMPLE])
     level: AddressLevel
     key: str | None = Field(description="Canonical text from the road down", examples=["长安路2号新运里1号楼2单元502室"])
-    parent_id: int | None
+    parent_id: int | None = None
     elements: dict[str, str] = Field(examples=[{"road": "长安路", "road_no": "2", "poi": "新运里",
                                                 "building_no": "1", "unit_no": "2", "room_no": "502"}])
     community_code: str | None
@@ -171,7 +229,7 @@ class AddressOut(BaseModel):
 
 class MatchIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"text": "长安路２号新运里一号楼二单元五〇二室"}, {"text": "人民街道新运里1栋2单元502户（北门对面）", "limit": 3},
+        {"text": "河东小区一号楼二单元（北门对面）", "limit": 2}, {"text": "东风路２号河东小区一号楼"},
     ]})
 
     text: StrictStr = Field(min_length=1, max_length=200, examples=["辽阳县长安路2号新运里1栋2单元502室"])
@@ -179,14 +237,14 @@ class MatchIn(BaseModel):
 
 
 class GeocodeIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "新运里1号楼"}, {"text": "辽阳县枣营镇"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "河东小区1号楼2单元101室"}, {"text": "辽阳县晨光街道"}]})
 
     text: StrictStr = Field(min_length=1, max_length=200, examples=["长安路2号新运里1号楼"])
 
 
 class BatchMatchIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"lines": ["长安路2号新运里1号楼2单元502室", "新运里一栋", "", "辽阳县枣营镇"], "limit": 1},
+        {"lines": ["河东小区一号楼二单元（北门对面）", ""], "limit": 2},
     ]})
 
     lines: list[Annotated[StrictStr, StringConstraints(max_length=200)]] = Field(
@@ -197,9 +255,9 @@ class BatchMatchIn(BaseModel):
 class AddressQueryOut(BaseModel):
     text: str = Field(examples=["长安路２号新运里一号楼二单元五〇二室"])
     normalized: str = Field(examples=["长安路2号新运里1号楼2单元502室"])
-    canonical: str | None = Field(examples=["长安路2号新运里1号楼2单元502室"])
-    key: str | None
-    level: AddressLevel | None
+    canonical: str | None = Field(None, examples=["长安路2号新运里1号楼2单元502室"])
+    key: str | None = None
+    level: AddressLevel | None = None
     elements: dict[str, str]
     ignored: list[str] = Field(description="Parts dropped as noise", examples=[["对面"]])
 
@@ -225,16 +283,21 @@ MatchReason = Literal["empty", "unparseable", "region_only", "no_candidates", "b
 
 
 class MatchOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_FUZZY_MATCH]})
+
     query: AddressQueryOut
     match: Literal["exact", "fuzzy", "none"]
     ambiguous: bool = Field(description="Several candidates score (nearly) the same")
-    reason: MatchReason | None = Field(description="Why nothing matched (match = none)")
-    message: str | None = Field(examples=["标准地址库中没有同一道路、门牌或小区的地址"])
-    best_score: float | None
+    reason: MatchReason | None = Field(None, description="Why nothing matched (match = none)")
+    message: str | None = Field(None, examples=["标准地址库中没有同一道路、门牌或小区的地址"])
+    best_score: float | None = None
     candidates: list[CandidateOut]
 
 
 class BatchMatchOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"count": 2, "matched": 1, "results": [
+        _FUZZY_MATCH, _EMPTY_MATCH]}]})
+
     count: int
     matched: int
     results: list[MatchOut]
@@ -257,6 +320,21 @@ class GeocodeAddressOut(BaseModel):
 
 
 class GeocodeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"query": _ROOM_QUERY, "match": "fuzzy", "ambiguous": False, "precision": "room", "coarse": False,
+         "lon": 123.1149691, "lat": 41.2123254, "h3": "8a3020a32d8ffff", "grid_code": "21102100100100101",
+         "address": {"id": 113, "code": "A2110210010010010100001-2-101",
+                     "text": "辽宁省辽阳市辽阳县晨光街道复兴社区东风路2号河东小区1号楼2单元101室", "score": 0.99},
+         "region": None, "alternatives": [{**_UNIT_CANDIDATE, "score": 0.8889,
+                                           "agreement": {"poi": 1.0, "building_no": 1.0, "unit_no": 1.0, "room_no": 0.5}}]},
+        {"query": {"text": "辽阳县晨光街道", "normalized": "辽阳县晨光街道", "canonical": "辽阳县晨光街道", "key": None,
+                   "level": None, "elements": {"district": "辽阳县", "town": "晨光街道"}, "ignored": []},
+         "match": "region", "ambiguous": False, "precision": "street", "coarse": True, "lon": 123.11496547661551,
+         "lat": 41.2032652, "h3": "8a3020a324d7fff", "grid_code": None, "address": None,
+         "region": {"code": "211021001", "name": "晨光街道", "level": "street", "lon": 123.11496547661551,
+                    "lat": 41.2032652, "h3": "8a3020a324d7fff"},
+         "alternatives": []}]})
+
     query: AddressQueryOut
     match: Literal["exact", "fuzzy", "region"]
     ambiguous: bool
@@ -266,16 +344,15 @@ class GeocodeOut(BaseModel):
     lon: float | None = Field(examples=[123.1801])
     lat: float | None = Field(examples=[41.3202])
     h3: str | None
-    grid_code: str | None = Field(examples=["21102100100100101"])
-    address: GeocodeAddressOut | None
-    region: RegionHitOut | None
+    grid_code: str | None = Field(None, examples=["21102100100100101"])
+    address: GeocodeAddressOut | None = None
+    region: RegionHitOut | None = None
     alternatives: list[CandidateOut]
 
 
 class AliasIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"field": "poi", "alias": "机床厂宿舍", "name": "新运里", "kind": "former"},
-        {"field": "road", "alias": "解放路", "name": "长安路", "kind": "former", "region_code": "211021"},
+        {"field": "poi", "alias": "机床厂宿舍", "name": "河东小区", "kind": "former"},
     ]})
 
     field: AliasField
@@ -286,9 +363,12 @@ class AliasIn(BaseModel):
 
 
 class AliasOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 3, "field": "poi", "alias": "机床厂宿舍", "name": "河东小区", "kind": "former", "region_code": None}]})
+
     id: int
     field: str
     alias: str
     name: str
     kind: str
-    region_code: str | None
+    region_code: str | None = None
