@@ -34,6 +34,10 @@ def ensure_head(session: Session) -> None:
         session.flush()
 
 
+_BUMP = (update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+         .returning(AuditHead.seq, AuditHead.last_hash).execution_options(synchronize_session=False))
+
+
 def record(
     session: Session,
     actor: Any,
@@ -46,9 +50,11 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry. ``actor`` is a User, or None for the system."""
-    ensure_head(session)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    head = session.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)).one()
+    # one statement takes the lock and reads the head (UPDATE … RETURNING: PostgreSQL, SQLite ≥ 3.35)
+    head = session.execute(_BUMP).first()
+    if head is None:  # a new database: make the head, then bump it
+        ensure_head(session)
+        head = session.execute(_BUMP).one()
     fields = ChainFields(
         seq=int(head.seq),
         at=utcnow(),

@@ -1,4 +1,5 @@
-"""sensors: device and integration keys (hash only), registered devices, alarms received
+"""sensors: device and integration keys (hash only), registered devices, alarms received; on
+PostgreSQL, trigram indexes for the event search's text match (title, address)
 
 Revision ID: 0010_sensors
 Revises: 0008_reviews
@@ -75,9 +76,36 @@ def upgrade() -> None:
     with op.batch_alter_table("sensor_alarms", schema=None) as batch_op:
         batch_op.create_index("ix_sensor_alarms_event", ["event_id"], unique=False)
 
+    _trigram_indexes()
+
+
+
+#: event search matches ``title``/``address`` with LIKE '%…%': at millions of events only a trigram
+#: index answers a rare or absent text without reading the whole table (benchmarks/bench_events_scale.py).
+#: PostgreSQL only, and only where pg_trgm can be installed (a trusted extension since PostgreSQL 13);
+#: not in the models (SQLite has no such index), like the search collations of 0003.
+TRGM_INDEXES = {"ix_events_title_trgm": "title", "ix_events_address_trgm": "address"}
+
+
+def _trigram_indexes() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    if not bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")).scalar():
+        return
+    try:
+        with bind.begin_nested():
+            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except sa.exc.DBAPIError:  # not allowed for this database user: the search still works, unindexed
+        return
+    for name, column in TRGM_INDEXES.items():
+        op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON events USING gin ({column} gin_trgm_ops)")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name in TRGM_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS {name}")
     with op.batch_alter_table("sensor_alarms", schema=None) as batch_op:
         batch_op.drop_index("ix_sensor_alarms_event")
 
