@@ -88,10 +88,13 @@ def grids_in_bbox(
     level: schemas.MapLevel = "grid",
     zoom: Annotated[int, Query(ge=0, le=22)] = 14,
     parent: Annotated[str | None, Query(pattern=r"^\d{2,17}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_MAP_FEATURES,
+                                description="Answer `truncated` above this many features (the map asks for "
+                                            "about one region per 36×36 px of its view)")] = service.MAX_MAP_FEATURES,
 ) -> Response:
     """A GeoJSON FeatureCollection; `"truncated": true` (and no features) when the view holds more
-    features than the server sends at once — zoom in."""
-    text = service.features_in_bbox_json(db, user, _bbox(bbox), zoom, level, parent)
+    features than the server sends at once (or than `limit`) — zoom in."""
+    text = service.features_in_bbox_json(db, user, _bbox(bbox), zoom, level, parent, limit=limit)
     return Response(text, media_type="application/json")
 
 

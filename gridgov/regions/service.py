@@ -243,7 +243,7 @@ def _simplified(db: Session, ids: list[int], zoom: int) -> dict[int, Any]:
 
 
 def features_in_bbox_json(db: Session, user: User, bbox: tuple[float, float, float, float], zoom: int,
-                          level: str, parent: str | None = None) -> str:
+                          level: str, parent: str | None = None, limit: int = MAX_MAP_FEATURES) -> str:
     """:func:`features_in_bbox` as a JSON text, faster: geometry simplified once per zoom and cached,
     coordinates quantised to the zoom (≤ half a pixel), only regions reaching past the view clipped,
     GeoJSON written by GEOS. Same features, same properties, same truncation rule."""
@@ -256,8 +256,9 @@ def features_in_bbox_json(db: Session, user: User, bbox: tuple[float, float, flo
         Region.min_lat <= max_lat, Region.max_lat >= min_lat, _scope_filter(user))
     if parent:
         stmt = stmt.where(Region.code.startswith(parent, autoescape=True))
-    rows = db.execute(stmt.order_by(Region.code).limit(MAX_MAP_FEATURES + 1)).all()
-    if len(rows) > MAX_MAP_FEATURES:
+    limit = min(limit, MAX_MAP_FEATURES)
+    rows = db.execute(stmt.order_by(Region.code).limit(limit + 1)).all()
+    if len(rows) > limit:
         return '{"type":"FeatureCollection","features":[],"truncated":true}'
     if not rows:
         return '{"type":"FeatureCollection","features":[]}'

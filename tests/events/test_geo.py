@@ -315,3 +315,17 @@ def test_grids_json_matches_the_original_features(client, auth, demo_db, county,
             a, c = (shapely.geometry.shape(x["geometry"]).intersection(view) for x in (f, s))
             assert shapely.hausdorff_distance(a, c) <= tol, f["properties"]["code"]
         assert len(json.dumps(fast)) <= len(json.dumps(slow))
+
+
+def test_grids_limit_truncates_and_is_validated(client, auth, county):
+    h = auth("leader")
+    params = {"bbox": _bbox_param(county["bbox"]), "level": "micro_grid", "zoom": 16}
+    whole = client.get("/api/v1/grids", headers=h, params=params).json()
+    n = len(whole["features"])
+    assert n > 2 and not whole.get("truncated")
+    assert client.get("/api/v1/grids", headers=h, params={**params, "limit": n}).json()["features"] == whole["features"]
+    cut = client.get("/api/v1/grids", headers=h, params={**params, "limit": n - 1}).json()
+    assert cut == {"type": "FeatureCollection", "features": [], "truncated": True}
+    for bad in (0, 5001, "x"):
+        r = client.get("/api/v1/grids", headers=h, params={**params, "limit": bad})
+        assert r.status_code == 422 and r.json()["error"]["message"]

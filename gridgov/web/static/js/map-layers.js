@@ -10,7 +10,8 @@
  * - facts: the info panel's figures for the selected region (GET /api/v1/map/regions/{code}/facts).
  *
  * Test hooks: #map[data-event-markers], #map[data-heat-cells], #map[data-metric-regions],
- * #map-legend, #info-facts[data-code], body[data-render-ms], body[data-events-ms], body[data-heat-ms].
+ * #map-legend, #info-facts[data-code], body[data-render-ms] / [data-paint-ms] (map.js), body[data-events-ms],
+ * body[data-heat-ms], body[data-metric-ms]. Hexagons are painted on a canvas (no element per cell).
  */
 (function () {
   "use strict";
@@ -45,6 +46,10 @@
     map.createPane("pane-heat").style.zIndex = "440";
     map.getPane("pane-heat").style.pointerEvents = "none";
     map.createPane("pane-events").style.zIndex = "490";
+    // Hexagons are painted on a canvas (hundreds to thousands per view); events too when many.
+    var heatRenderer = L.canvas({pane: "pane-heat", padding: 0.3});
+    var eventsCanvas = null;
+    var EVENTS_CANVAS_FROM = 300;
 
     var layers = {
       events: {enabled: false, group: null, controller: null, data: null, seq: 0},
@@ -87,9 +92,13 @@
       var group = L.layerGroup();
       var count = 0;
       if (data.mode === "points") {
+        var renderer;
+        if (data.events.length > EVENTS_CANVAS_FROM) {
+          renderer = eventsCanvas || (eventsCanvas = L.canvas({pane: "pane-events", padding: 0.3, tolerance: 3}));
+        }
         data.events.forEach(function (ev) {
           var m = L.circleMarker([ev.lat, ev.lon], {
-            pane: "pane-events", radius: ev.overdue ? 7 : 6, weight: ev.overdue ? 3 : 1.5,
+            pane: "pane-events", renderer: renderer, radius: ev.overdue ? 7 : 6, weight: ev.overdue ? 3 : 1.5,
             color: ev.overdue ? "#7f1d1d" : "#ffffff", fillColor: SEVERITY_COLOR[ev.severity] || "#64748b",
             fillOpacity: 0.95, className: "event-marker" + (ev.overdue ? " is-overdue" : ""),
           });
@@ -154,7 +163,7 @@
       data.cells.forEach(function (cell) {
         var color = rampColor(HEAT_RAMP, classOf(cell.count, data.breaks), classes);
         group.addLayer(L.polygon(cell.boundary, {
-          pane: "pane-heat", interactive: false, stroke: true, color: "#ffffff", weight: 0.6, opacity: 0.8,
+          pane: "pane-heat", renderer: heatRenderer, interactive: false, stroke: true, color: "#ffffff", weight: 0.6, opacity: 0.8,
           fillColor: color, fillOpacity: 0.62, className: "heat-cell",
         }));
       });

@@ -293,13 +293,17 @@
     var controller = new AbortController();
     var padded = view.pad(0.3);
     var bbox = viewBbox(padded);
+    // Never more regions of a level than about one per 36×36 px of the loaded area: a denser level
+    // is too small to read at this zoom (the server answers "truncated" and the page asks to zoom in).
+    var size = map.getSize();
+    var limit = Math.max(300, Math.min(5000, Math.round(size.x * size.y * 1.6 * 1.6 / (36 * 36))));
     state.inflight = {controller: controller, bounds: padded, zoom: zoom, planKey: planKey};
     var jobs = items.map(function (item) {
       if (item.mode !== "view" && item.mode !== "parent") return Promise.resolve(null);
       var layer = state.layers[item.level];
       if (stillValid(layer, item, zoom, view)) return Promise.resolve({keep: true});
       var url = "/api/v1/grids?bbox=" + bbox + "&zoom=" + zoom + "&level=" + item.level +
-        (item.parent ? "&parent=" + encodeURIComponent(item.parent) : "");
+        (item.parent ? "&parent=" + encodeURIComponent(item.parent) : "") + "&limit=" + limit;
       return api(url, {signal: controller.signal}).then(function (fc) {
         return {fc: fc, loaded: {bounds: padded, zoom: zoom, parent: item.parent || null}};
       });
@@ -338,7 +342,7 @@
     });
   }
 
-  var scheduleLoad = debounce(loadLayers, 180);
+  var scheduleLoad = debounce(loadLayers, 120);
 
   function removeGroup(layer) {
     if (layer.group) map.removeLayer(layer.group);
@@ -376,12 +380,24 @@
             dashArray: level === "exclusive_grid" ? "5 4" : null};
   }
 
+  // Big layers (a city centre's micro-grids) are painted on a canvas, one per pane: thousands of
+  // SVG paths make every pan and zoom slow. Small layers stay SVG (crisp, one element per region).
+  var CANVAS_FROM = 300;
+  var canvasRenderers = {};
+
+  function rendererFor(pane, count) {
+    if (count <= CANVAS_FROM) return undefined;
+    if (!canvasRenderers[pane]) canvasRenderers[pane] = L.canvas({pane: pane, padding: 0.3, tolerance: 2});
+    return canvasRenderers[pane];
+  }
+
   function setOutline(layer, level, on) {
     if (!on && layer.outline) {
       map.removeLayer(layer.outline);
       layer.outline = null;
     } else if (on && !layer.outline && layer.fc) {
       layer.outline = L.geoJSON(layer.fc, {pane: "outline-" + level, interactive: false,
+                                           renderer: rendererFor("outline-" + level, layer.fc.features.length),
                                            style: function () { return outlineStyle(level); }}).addTo(map);
     }
   }
@@ -416,6 +432,7 @@
     var labelled = finest && features.length <= LABEL_LIMIT;
     layer.group = L.geoJSON(result.fc, {
       pane: "pane-" + item.level,
+      renderer: rendererFor("pane-" + item.level, features.length),
       style: style,
       onEachFeature: function (feature, l) {
         remember(feature.properties.code, feature.properties.name);
@@ -506,6 +523,13 @@
     state.moveStartedAt = null;
     document.body.dataset.renderMs = String(Math.round(performance.now() - started));
     document.body.dataset.renderSeq = String(Number(document.body.dataset.renderSeq || 0) + 1);
+    // ... and to the first frame painted with them (the browser has laid out and drawn the layers).
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        document.body.dataset.paintMs = String(Math.round(performance.now() - started));
+        document.body.dataset.paintSeq = String(Number(document.body.dataset.paintSeq || 0) + 1);
+      }, 0);
+    });
     extra.afterRegions(state.finestLevel, started);
   }
 
