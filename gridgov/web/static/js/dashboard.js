@@ -174,13 +174,16 @@
   }
 
   function drawChannels(d) {
+    var narrow = chartFor("channels").getWidth() < 520;  // a phone: the legend goes under the ring
     render("channels", base({
       title: empty("channels", !d.rows.length),
       tooltip: {trigger: "item", confine: true, formatter: function (p) {
         return p.marker + esc(p.name) + "：" + num(p.value) + "（" + p.percent + "%）";
       }},
-      legend: {type: "scroll", orient: "vertical", right: 8, top: "middle"},
-      series: [{name: t("dashboard.chart_channels"), type: "pie", radius: ["42%", "70%"], center: ["40%", "52%"],
+      legend: narrow ? {type: "scroll", bottom: 0, left: "center"}
+        : {type: "scroll", orient: "vertical", right: 8, top: "middle"},
+      series: [{name: t("dashboard.chart_channels"), type: "pie", radius: narrow ? ["30%", "52%"] : ["42%", "70%"],
+                center: narrow ? ["50%", "45%"] : ["40%", "52%"],
                 data: d.rows.map(function (r) { return {name: r.name, value: r.count}; }),
                 label: {formatter: "{b}\n{d}%"}}],
     }));
