@@ -79,7 +79,9 @@ def list_buildings(db: Session, actor: User, *, grid_code: str | None = None, q:
         stmt = stmt.where(Building.grid_code.startswith(grid_code, autoescape=True))
     if q:
         stmt = stmt.where(Building.name.contains(q, autoescape=True) | Building.address.contains(q, autoescape=True))
-    rows = list(db.scalars(stmt.order_by(Building.code).limit(limit).offset(offset)))
+    # (grid_code, code): the scope is a range on the grid_code index, which then also gives the order
+    # (codes start with the grid code), instead of sorting every building in a county for one page
+    rows = list(db.scalars(stmt.order_by(Building.grid_code, Building.code).limit(limit).offset(offset)))
     counts = dict(db.execute(select(House.building_id, func.count()).where(
         House.building_id.in_([b.id for b in rows])).group_by(House.building_id)).all())
     return [building_out(b, counts.get(b.id, 0)) for b in rows]
@@ -203,7 +205,7 @@ def list_houses(db: Session, actor: User, *, building_id: int | None = None, gri
         stmt = stmt.where(House.is_rental.is_(rental))
     if status:
         stmt = stmt.where(House.status == status)
-    rows = list(db.scalars(stmt.order_by(House.code).limit(limit).offset(offset)))
+    rows = list(db.scalars(stmt.order_by(House.grid_code, House.code).limit(limit).offset(offset)))  # see list_buildings
     counts = dict(db.execute(select(Person.house_id, func.count()).where(
         Person.house_id.in_([h.id for h in rows]), Person.status == "active").group_by(Person.house_id)).all())
     return [house_out(h, counts.get(h.id, 0)) for h in rows]
