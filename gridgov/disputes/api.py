@@ -10,16 +10,24 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from gridgov.access.deps import CurrentUser, Db
 from gridgov.disputes import records, schemas, service, stats
 from gridgov.disputes.schemas import ColourName, DisputeTypeName, StatusName
+from gridgov.openapi import err, errors, ok
 
-router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"])
+router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"], responses=errors(401))
 
 DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Dispute id")]
 RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-_NOT_FOUND = {404: {"description": "Unknown dispute, or not visible to you"}}
+_NOT_FOUND = errors(422) | err(
+    404, "dispute_not_found", "纠纷不存在或不在您的权限范围内", "Unknown dispute, or not visible to you"
+)
 _WRITE = {
     **_NOT_FOUND,
-    403: {"description": "Not staff working on this dispute's event"},
-    409: {"description": "Already resolved, or the event was rejected/merged"},
+    **err(403, "permission_denied", "您的角色无权执行此操作", "Not staff working on this dispute's event"),
+    **err(
+        409,
+        "dispute_resolved",
+        "该纠纷已化解；如有反弹请登记回访",
+        "Already resolved, or the event was rejected/merged",
+    ),
 }
 
 
@@ -30,7 +38,8 @@ _WRITE = {
     summary="Register a dispute (reports its event, records the parties, computes the colour)",
     responses={
         200: {"description": "Replay of an earlier registration with the same client_id"},
-        403: {"description": "A register party outside your scope, or a channel not yours"},
+        **err(403, "permission_denied", "您的角色无权执行此操作", "A register party outside your scope, or a channel not yours"),
+        **errors(422),
     },
 )
 def create(
@@ -49,7 +58,9 @@ def create(
     return service.detail(db, user, d.id)
 
 
-@router.get("", response_model=schemas.DisputePage, summary="Disputes you may see, newest first")
+@router.get(
+    "", response_model=schemas.DisputePage, summary="Disputes you may see, newest first", responses=errors(422)
+)
 def list_disputes(
     db: Db,
     user: CurrentUser,
@@ -76,7 +87,11 @@ def list_disputes(
     )
 
 
-@router.get("/vocabulary", summary="Dispute types, colours, statuses, party roles, referral targets (labels)")
+@router.get(
+    "/vocabulary",
+    summary="Dispute types, colours, statuses, party roles, referral targets (labels)",
+    responses=ok(schemas.VOCABULARY_EXAMPLE),
+)
 def vocabulary(user: CurrentUser) -> dict[str, Any]:
     return service.vocabulary()
 
@@ -85,6 +100,7 @@ def vocabulary(user: CurrentUser) -> dict[str, Any]:
     "/stats",
     response_model=schemas.StatsOut,
     summary="化解率 per region (and month): resolved / accepted, in your visibility",
+    responses=errors(403, 422),
 )
 def dispute_stats(
     db: Db,

@@ -12,14 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from gridgov.access.deps import CurrentUser, Db
 from gridgov.events import metrics_service as service
+from gridgov.openapi import XLSX, err, errors
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+router = APIRouter(prefix="/api/v1", tags=["events"], responses=errors(401))
 
 EventRef = Annotated[str, Path(pattern=r"^(\d{1,10}|SJ\d{8,20})$", description="Event id or code")]
 Rate = Annotated[
     float | None, Field(ge=0, le=1, description="0–1; null (shown “—”) when the denominator is 0")
 ]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class MetricsRow(BaseModel):
@@ -60,69 +60,40 @@ class MetricsRow(BaseModel):
     avg_effect_score: float | None = Field(description="效果评分均值（1–5）")
 
 
-_EXAMPLE_ROW = {
-    "key": "12",
-    "label": "县城市管理综合行政执法局",
-    "reported": 40,
-    "merged": 2,
-    "rejected": 1,
-    "self_resolved": 0,
-    "accepted": 37,
-    "dispatched": 35,
-    "handled": 30,
-    "handled_on_time": 27,
-    "reworked": 3,
-    "closed": 28,
-    "due": 32,
-    "deferred": 2,
-    "closed_on_time": 24,
-    "ever_overdue": 5,
-    "rated": 20,
-    "satisfied": 15,
-    "basic": 3,
-    "unsatisfied": 2,
-    "reviews": 6,
-    "acceptance_rate": 0.9737,
-    "handling_rate": 0.8571,
-    "on_time_handling_rate": 0.9,
-    "closing_rate": 0.7568,
-    "on_time_closing_rate": 0.8,
-    "rework_rate": 0.1,
-    "avg_handle_hours": 9.25,
-    "satisfaction_rate": 0.9,
-    "dissatisfaction_rate": 0.1,
-    "avg_routing_score": 4.5,
-    "avg_handling_score": 4.17,
-    "avg_effect_score": 4.0,
-}
+# real answers of the tiny demo
+_EXAMPLE_ROW = {"key": "22", "label": "辽阳县民政局", "reported": 51, "merged": 1, "rejected": 1,
+                "self_resolved": 0, "accepted": 49, "dispatched": 49, "handled": 49, "handled_on_time": 43,
+                "reworked": 4, "closed": 49, "due": 49, "deferred": 0, "closed_on_time": 42,
+                "ever_overdue": 6, "rated": 21, "satisfied": 12, "basic": 7, "unsatisfied": 2, "reviews": 1,
+                "acceptance_rate": 0.98, "handling_rate": 1.0, "on_time_handling_rate": 0.8776,
+                "closing_rate": 1.0, "on_time_closing_rate": 0.8571, "rework_rate": 0.0816,
+                "avg_handle_hours": 33.28, "satisfaction_rate": 0.9048, "dissatisfaction_rate": 0.0952,
+                "avg_routing_score": 5.0, "avg_handling_score": 4.0, "avg_effect_score": 4.0}
+_EXAMPLE_TOTAL = {"key": "total", "label": "合计", "reported": 2190, "merged": 51, "rejected": 74,
+                  "self_resolved": 141, "accepted": 2064, "dispatched": 1923, "handled": 1910,
+                  "handled_on_time": 1804, "reworked": 96, "closed": 2046, "due": 2047, "deferred": 0,
+                  "closed_on_time": 1748, "ever_overdue": 106, "rated": 1023, "satisfied": 825, "basic": 149,
+                  "unsatisfied": 49, "reviews": 1, "acceptance_rate": 0.9649, "handling_rate": 0.9932,
+                  "on_time_handling_rate": 0.9445, "closing_rate": 0.9908, "on_time_closing_rate": 0.8539,
+                  "rework_rate": 0.0503, "avg_handle_hours": 19.0, "satisfaction_rate": 0.9521,
+                  "dissatisfaction_rate": 0.0479, "avg_routing_score": 5.0, "avg_handling_score": 4.0,
+                  "avg_effect_score": 4.0}
 
 
 class MetricsOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "group": "department",
-                    "group_label": "部门",
-                    "level": None,
-                    "period": None,
-                    "region": None,
-                    "since": "2026-10-22T16:00:00Z",
-                    "until": "2026-11-21T16:00:00Z",
-                    "as_of": "2026-11-22T02:00:00Z",
-                    "scope": "211021",
-                    "rows": [_EXAMPLE_ROW],
-                    "total": {**_EXAMPLE_ROW, "key": "total", "label": "合计"},
-                }
+                {**{"group": "department", "group_label": "部门", "level": None, "period": None, "region": None, "since": "2025-11-30T16:00:00Z", "until": "2026-12-01T16:00:00Z", "as_of": "2026-12-01T21:59:34.846042Z", "scope": "211021"}, "rows": [_EXAMPLE_ROW], "total": _EXAMPLE_TOTAL}
             ]
         }
     )
 
     group: Literal["department", "region", "grid_worker", "period"]
     group_label: str
-    level: str | None = Field(description="Region level when grouping by region")
-    period: str | None = Field(description="day / week / month when grouping by period")
-    region: str | None = Field(description="Region subtree the query was narrowed to")
+    level: str | None = Field(None, description="Region level when grouping by region")
+    period: str | None = Field(None, description="day / week / month when grouping by period")
+    region: str | None = Field(None, description="Region subtree the query was narrowed to")
     since: datetime = Field(description="Start of the range (events reported at or after it)")
     until: datetime = Field(description="End of the range (events reported before it)")
     as_of: datetime = Field(description="Every count is as of this moment")
@@ -135,16 +106,11 @@ class DefinitionOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "name": "on_time_closing_rate",
-                    "label": "按期结案率",
-                    "numerator": "按期结案数",
-                    "denominator": "应结案数 − 延期数",
-                    "numerator_sql": "…",
-                    "denominator_sql": "…",
-                    "unit": "rate",
-                    "note": "批准延期的事件不参与考核",
-                }
+                {"name": "on_time_closing_rate", "label": "按期结案率", "numerator": "按期结案数（应结案、未延期，且结案时间不晚于处置时限）",
+                 "denominator": "应结案数 − 延期数",
+                 "numerator_sql": "应结案 AND NOT extended AND closed_at IS NOT NULL AND (handle_due_at IS NULL OR closed_at ≤ handle_due_at)",
+                 "denominator_sql": "应结案：state NOT IN ('merged','rejected') AND (closed_at IS NOT NULL OR handle_due_at ≤ 统计时点)；延期：应结案 AND extended",
+                 "unit": "rate", "note": "结案时限取处置时限 handle_due_at；批准延期的事件不参与考核（分子分母均不计）"}
             ]
         }
     )
@@ -188,19 +154,9 @@ class ReviewOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "id": 1,
-                    "event_id": 42,
-                    "department_id": 12,
-                    "department": "县城市管理综合行政执法局",
-                    "reviewer_user_id": 5,
-                    "reviewer": "网格员 王芳",
-                    "routing_score": 5,
-                    "handling_score": 4,
-                    "effect_score": 4,
-                    "comment": "处置及时，但现场清理不够彻底",
-                    "created_at": "2026-11-22T02:00:00Z",
-                }
+                {"id": 1, "event_id": 118, "department_id": 22, "department": "辽阳县民政局", "reviewer_user_id": 2,
+                 "reviewer": "中心坐席 李娜", "routing_score": 5, "handling_score": 4, "effect_score": 4,
+                 "comment": "处置及时，但现场清理不够彻底", "created_at": "2026-12-01T21:46:24.258150Z"}
             ]
         }
     )
@@ -237,10 +193,9 @@ Since = Annotated[
 Until = Annotated[datetime | None, Query(description="Reported before (naive = local time); default now")]
 Region = Annotated[str | None, Query(pattern=r"^\d{2,17}$", description="Only events in this region subtree")]
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Not a leader, operator, admin or handler"},
-    422: {"description": "Bad range or parameters"},
-}
+_RESPONSES: dict[int | str, dict[str, Any]] = err(
+    403, "permission_denied", "您的角色无权执行此操作", "Not a leader, operator, admin or handler"
+) | err(422, "invalid_range", "统计起始时间须早于结束时间", "Bad range or parameters")
 
 
 @router.get(
@@ -267,7 +222,13 @@ def get_metrics(
     "/metrics.xlsx",
     response_class=Response,
     summary="考核指标 as Excel (watermarked, formulas explained)",
-    responses={200: {"content": {XLSX: {}}, "description": "The workbook"}, **_RESPONSES},
+    responses={
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The workbook（带水印，附指标口径说明）",
+        },
+        **_RESPONSES,
+    },
 )
 def get_metrics_xlsx(
     db: Db,
@@ -305,10 +266,16 @@ def get_definitions(user: CurrentUser) -> Any:
     response_model=ReviewOut,
     summary="反向评价: the event's grid worker or the centre scores the department that handled it",
     responses={
-        403: {"description": "Not the grid worker of the event's grid, nor the centre"},
-        404: {"description": "No such event in your scope"},
-        409: {"description": "Event not closed yet, or you have already reviewed it"},
-        422: {"description": "Event was never dispatched to a department, or bad scores"},
+        **err(403, "permission_denied", "您的角色无权执行此操作", "Not the grid worker of the event's grid, nor the centre"),
+        **err(404, "event_not_found", "事件不存在或不在您的权限范围内", "No such event in your scope"),
+        **err(
+            409,
+            "event_not_closed",
+            "事件结案后才能评价处置部门",
+            "Event not closed yet (event_not_closed), or you have already reviewed it (already_reviewed)",
+            {"state": "dispatched"},
+        ),
+        **errors(422),
     },
 )
 def post_review(ref: EventRef, body: ReviewIn, db: Db, user: CurrentUser) -> Any:
@@ -319,6 +286,7 @@ def post_review(ref: EventRef, body: ReviewIn, db: Db, user: CurrentUser) -> Any
     "/events/{ref}/department-reviews",
     response_model=list[ReviewOut],
     summary="The reverse evaluations of an event's department",
+    responses=errors(422) | err(404, "event_not_found", "事件不存在或不在您的权限范围内"),
 )
 def get_reviews(ref: EventRef, db: Db, user: CurrentUser) -> Any:
     return service.reviews_of(db, user, ref)
