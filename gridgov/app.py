@@ -128,7 +128,8 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     app.state.sessionmaker = session_factory(engine)
     _install_error_handlers(app)
 
-    @app.get("/healthz", tags=["meta"], summary="Liveness probe")
+    @app.get("/healthz", tags=["meta"], summary="Liveness probe",
+             responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
