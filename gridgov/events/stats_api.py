@@ -218,10 +218,11 @@ class DisputesOut(Context):
         "red": 2, "yellow": 8, "green": 30, "resolution_rate": 0.8684, "settled_rate": 0.9429}],
         "total": {"registered": 40, "accepted": 38, "resolved": 33, "pending_in_time": 3, "red": 2, "yellow": 8,
                   "green": 30, "resolution_rate": 0.8684, "settled_rate": 0.9429},
-        "colours": [{"colour": "red", "name": "红色", "count": 2}]}]})
+        "colours": [{"colour": "red", "name": "红色", "count": 2}], "unregistered": 3}]})
     rows: list[DisputeRow]
     total: DisputeCounts
     colours: list[ColourCount]
+    unregistered: int = Field(description="统计周期内的纠纷类事件（is_dispute）中尚未登记纠纷档案的件数（不计入上面各项）")
 
 
 class Coverage(BaseModel):

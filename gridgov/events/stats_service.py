@@ -347,15 +347,24 @@ def _dispute_rates(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def disputes(db: Session, user: User, q: StatsQuery) -> dict[str, Any]:
-    """Disputes (矛盾纠纷) registered on the cohort's events, per type, with 化解率 and colours."""
+    """Disputes (矛盾纠纷) registered on the cohort's events, per type, with 化解率 and colours;
+    and how many dispute events (``is_dispute``) have no dispute record yet (``unregistered``).
+
+    One query: the cohort's events left-joined to their dispute record, grouped by the type (NULL:
+    a dispute event not registered)."""
     stmt = (
         select(Dispute.type, *_dispute_columns())
-        .join(Event, Event.id == Dispute.event_id)
-        .where(*_cohort(user, q))
+        .select_from(Event)
+        .outerjoin(Dispute, Dispute.event_id == Event.id)
+        .where(*_cohort(user, q), or_(Event.is_dispute.is_(True), Dispute.id.is_not(None)))
         .group_by(Dispute.type)
     )
     rows = []
+    unregistered = 0
     for r in db.execute(stmt).mappings():
+        if r["type"] is None:
+            unregistered = int(r["registered"] or 0)
+            continue
         row = {k: int(r[k] or 0) for k in DISPUTE_COUNTS}
         try:
             label = TYPE_LABELS[DisputeType(r["type"])]
@@ -365,7 +374,7 @@ def disputes(db: Session, user: User, q: StatsQuery) -> dict[str, Any]:
     rows.sort(key=lambda r: (-r["registered"], r["type"]))
     total = _dispute_rates({k: sum(r[k] for r in rows) for k in DISPUTE_COUNTS})
     colours = [{"colour": c.value, "name": COLOUR_LABELS[c], "count": total[c.value]} for c in Colour]
-    return {**context(db, user, q), "rows": rows, "total": total, "colours": colours}
+    return {**context(db, user, q), "rows": rows, "total": total, "colours": colours, "unregistered": unregistered}
 
 
 def visits(db: Session, user: User, q: StatsQuery) -> dict[str, Any]:
@@ -541,7 +550,8 @@ def export_xlsx(db: Session, user: User, q: StatsQuery) -> tuple[bytes, str]:
            _pct(r["satisfaction_rate"])] for r in regions(db, user, q)["rows"]], {5, 6}),
         ("矛盾纠纷", ["类型", "登记数", "受理数", "化解数", "化解率", "红色", "黄色", "绿色"],
          [[r["name"], r["registered"], r["accepted"], r["resolved"], _pct(r["resolution_rate"]), r["red"], r["yellow"],
-           r["green"]] for r in d["rows"] + [{**d["total"], "name": "合计"}]], {4}),
+           r["green"]] for r in d["rows"] + [{**d["total"], "name": "合计"}]]
+         + [["纠纷类事件未登记纠纷档案", d["unregistered"], "", "", "", "", "", ""]], {4}),
         ("特殊人群走访", ["类别", "走访周期（天）", "人数", "按期走访", "逾期未访", "从未走访", "覆盖率"],
          [[r["name"], r["interval_days"], r["members"], r["covered"], r["overdue"], r["never_visited"],
            _pct(r["coverage"])] for r in v["rows"] + [{**v["total"], "name": "合计", "interval_days": ""}]], {6}),

@@ -232,6 +232,7 @@ def test_disputes_and_visits_equal_brute_force(client, auth, world, role, disput
     got = {r["type"]: {k: r[k] for k in ("registered", "accepted", "resolved", "red", "yellow", "green") if r[k]}
            for r in d["rows"]}
     assert got == {k: {n: m for n, m in v.items() if m} for k, v in by_type.items()}
+    assert d["unregistered"] == sum(e.is_dispute and e.id not in world.disputes for e in world.cohort(role, d))
     total = sum(by_type.values(), Counter())
     assert d["total"]["resolution_rate"] == metrics.ratio(total["resolved"], total["accepted"])
     assert sum(c["count"] for c in d["colours"]) == total["registered"]

@@ -54,6 +54,8 @@ ZH: dict[str, str] = {
     "dashboard.series_resolution": "化解率",
     "dashboard.series_coverage": "覆盖率",
     "dashboard.series_members": "在册人数",
+    "dashboard.disputes_unregistered": "暂无登记的纠纷档案（另有 {n} 件纠纷类事件尚未登记）",
+    "dashboard.disputes_unregistered_note": "另有 {n} 件纠纷类事件尚未登记纠纷档案，未计入",
     "dashboard.col_region": "区域",
     "dashboard.col_events": "事件数",
     "dashboard.col_open": "在办",
@@ -87,6 +89,7 @@ ZH: dict[str, str] = {
     "screen.disputes": "矛盾纠纷三色预警（近30天）",
     "screen.disputes_rate": "化解率 {rate}",
     "screen.events_unit": "件",
+    "screen.disputes_unregistered": "{n} 件纠纷类事件待登记档案",
     "screen.grid_tip": "{name}：在办 {open} 件，超期 {overdue} 件",
     "screen.no_events": "暂无事件",
 }

@@ -134,8 +134,8 @@
       for (var j = i - 6; j <= i; j++) s += counts[j];
       return Math.round(s / 7 * 10) / 10;
     });
-    var weekends = [];
-    days.forEach(function (x, i) {
+    var weekends = [];  // shaded while a weekend is wide enough to see; a year shows the 7-day mean
+    if (days.length <= 92) days.forEach(function (x, i) {
       if (x.weekday === "周六") weekends.push([{xAxis: x.date}, {xAxis: (days[i + 1] || x).date}]);
       else if (x.weekday === "周日" && i === 0) weekends.push([{xAxis: x.date}, {xAxis: x.date}]);
     });
@@ -282,8 +282,12 @@
 
   function drawDisputes(d) {
     var rows = d.rows;
+    var title = empty("disputes", !rows.length);
+    if (title && d.unregistered) title.text = t("dashboard.disputes_unregistered", {n: num(d.unregistered)});
     render("disputes", base({
-      title: empty("disputes", !rows.length),
+      title: title,
+      graphic: rows.length && d.unregistered ? [{type: "text", left: 12, bottom: 0, style: {
+        text: t("dashboard.disputes_unregistered_note", {n: num(d.unregistered)}), fill: "#7a8796", fontSize: 12}}] : [],
       legend: {top: 0, right: 8},
       tooltip: {trigger: "axis", confine: true, axisPointer: {type: "shadow"}},
       xAxis: {type: "category", data: rows.map(function (r) { return r.name; }), axisLabel: {interval: 0}},

@@ -135,7 +135,9 @@
     var total = d.colours.reduce(function (s, c) { return s + c.count; }, 0);
     chart("screen-disputes").setOption(base({
       title: total ? {text: t("screen.disputes_rate", {rate: pct(d.total.resolution_rate)}), left: "68%", top: "middle",
-                      textAlign: "center", textStyle: {color: TEXT, fontSize: 16}} : none(true),
+                      textAlign: "center", textStyle: {color: TEXT, fontSize: 16}}
+        : {text: d.unregistered ? t("screen.disputes_unregistered", {n: num(d.unregistered)}) : t("screen.no_events"),
+           left: "center", top: "middle", textStyle: {color: DIM, fontSize: 14, fontWeight: "normal"}},
       tooltip: {trigger: "item", confine: true, backgroundColor: "rgba(8, 22, 44, 0.92)", borderColor: "#2b5a8c",
                 textStyle: {color: TEXT}},
       series: total ? [{type: "pie", radius: ["45%", "70%"], center: ["30%", "50%"],
