@@ -183,7 +183,7 @@
       var b = r.bbox;
       if (!b) return null;
       bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
-      map.fitBounds(bounds, {padding: [12, 12]});
+      map.fitBounds(bounds, {padding: [12, 12], animate: false});
       var level = region.length >= 15 ? "micro_grid" : "grid";
       return api("/api/v1/grids?" + new URLSearchParams({bbox: b.join(","), level: level, zoom: "13", parent: region}));
     }).then(function (fc) {
@@ -281,7 +281,7 @@
     resizeTimer = setTimeout(function () {
       Object.keys(charts).forEach(function (k) { charts[k].resize(); });
       map.invalidateSize();
-      if (bounds) map.fitBounds(bounds, {padding: [12, 12]});
+      if (bounds) map.fitBounds(bounds, {padding: [12, 12], animate: false});
     }, 150);
   });
 
