@@ -23,9 +23,9 @@ from gridgov.access.roles import Role
 from gridgov.access.scope import scope_clause, scope_of
 from gridgov.errors import Invalid
 from gridgov.events import attachments, catalog, notices, queues, service
-from gridgov.events.models import Event
+from gridgov.events.models import Attachment, Event
 from gridgov.events.parties import visible_clause
-from gridgov.events.workflow import Action
+from gridgov.events.workflow import TABLE, Action
 from gridgov.people import care
 from gridgov.people.groups import GROUPS
 from gridgov.people.models import SpecialGroupMember
@@ -97,7 +97,6 @@ def home(request: Request, db: Db, user: PageUser) -> Response:
     counts = {
         "to_verify": _count(db, visible, queues.queue_clause("to_verify", user)),
         "my_open": _count(db, visible, queues.queue_clause("mine", user), open_states),
-        "grid_open": _count(db, visible, open_states),
         "week": _count(db, visible, Event.created_at >= _week_start()),
     }
     counts["visits_due"], counts["visits_overdue"] = _visit_counts(db, user, today)
@@ -167,22 +166,16 @@ def _detail_context(db: Db, user: User, ref: str) -> dict[str, Any]:
     d = service.detail(db, user, ref)
     allowed = {a["action"] for a in d.get("actions") or []}
     actions = [a for a in PHONE_ACTIONS if a.value in allowed]
-    from gridgov.events.models import Attachment
-
     photos = list(db.scalars(select(Attachment).where(Attachment.event_id == d["id"]).order_by(Attachment.id)))
     timeline = [{**s, "at_local": local_time(s["at"])} for s in d["timeline"]]
     return {"event": _event_row(d), "actions": actions, "timeline": timeline, "photos": photos,
-            "note_required": {a.value for a in PHONE_ACTIONS if a in (Action.verify_fail, Action.escalate,
-                                                                      Action.comment)}}
+            "note_required": {a.value for a in PHONE_ACTIONS if TABLE[a].note_required}}
 
 
 @router.get("/m/events/{ref}", response_class=HTMLResponse)
 def event_page(request: Request, db: Db, user: PageUser, ref: EventRef) -> Response:
     _require_grid_worker(user)
     return render(request, user, "mobile/event.html", nav="mobile", messages=MESSAGES, **_detail_context(db, user, ref))
-
-
-MAX_PHOTO = 16 * 1024 * 1024
 
 
 @router.post("/m/events/{ref}/act", response_class=HTMLResponse)

@@ -391,6 +391,9 @@
     // submit
     function fieldError(id, msg) { var el = byId(id); el.textContent = msg || ""; el.hidden = !msg; }
     function formError(msg) { var el = byId("report-error"); el.textContent = msg || ""; el.hidden = !msg; }
+    byId("description").addEventListener("input", function (ev) {
+      if (ev.target.value.trim().length >= 2) fieldError("description-error", "");
+    });
 
     function validate() {
       var ok = true;

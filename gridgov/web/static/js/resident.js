@@ -51,6 +51,10 @@
     }
   });
 
+  byId("r-description").addEventListener("input", function (ev) {
+    if (ev.target.value.trim().length >= 2) fieldError("description-error", "");
+  });
+
   // --- photo ------------------------------------------------------------------------------------
   var input = byId("r-photo");
   function renderPhoto() {
@@ -244,6 +248,9 @@
       done.focus();
       window.scrollTo(0, 0);
     }, function (err) {
+      // a refusal (4xx) filed nothing: the corrected report is a new one. A lost answer or a server
+      // error keeps the id, so sending the same report again cannot file it twice.
+      if (err && err.status >= 400 && err.status < 500 && err.status !== 429) clientId = newClientId();
       if (err && err.code && /^attachment/.test(err.code)) fieldError("photo-error", friendly(err));
       formError(friendly(err));
       byId("r-error").scrollIntoView({block: "center"});
