@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import h3
 import numpy as np
 from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gridgov.access.models import User
 from gridgov.access.roles import Permission, has_permission
@@ -130,14 +130,42 @@ def _open() -> ColumnElement[bool]:
     return Event.state.in_(OPEN_STATES)
 
 
-def metric_clause(metric: str, now: datetime | None = None) -> ColumnElement[bool]:
+def metric_clause(metric: str, now: datetime | None = None, *, wide: bool = True) -> ColumnElement[bool]:
     if metric == "events_week":
-        return Event.created_at >= week_start(now)
+        return _since(week_start(now), wide=wide)
     if metric == "open":
         return _open()
     if metric == "overdue":
         return and_(_open(), Event.overdue.is_(True))
     raise Invalid(f"未知的指标：{metric}；可选：{', '.join(METRICS)}", code="unknown_metric")
+
+
+def _wide(user: User, region_prefix: str | None = None) -> bool:
+    """Does the query span a street or more (then a time window is the narrower index)?"""
+    if region_prefix is not None and len(region_prefix) > CODE_LENGTH["street"]:
+        return False
+    scope = scope_of(user)
+    return scope.everything or any(len(p) <= CODE_LENGTH["street"] for p in scope.regions)
+
+
+def _since(since: datetime, bbox: tuple[float, float, float, float] | None = None, *,
+           wide: bool = True) -> ColumnElement[bool]:
+    """Events reported since ``since`` (and in ``bbox``); for a ``wide`` query (a street or more) as
+    ``id IN (…)`` over the created_at index.
+
+    A subquery on purpose: with the time test beside visible_clause (an OR of the scope's region
+    range and the user's own reports), SQLite walks the region range — every event of a county or
+    city — instead of the few days asked for. A narrow scope (a grid) is the better index itself."""
+    if not wide:
+        conds = [Event.created_at >= since]
+        if bbox is not None:
+            conds.append(_in_bbox(bbox))
+        return and_(*conds)
+    e = aliased(Event)
+    conds = [e.created_at >= since]
+    if bbox is not None:
+        conds += [e.lon >= bbox[0], e.lon <= bbox[2], e.lat >= bbox[1], e.lat <= bbox[3]]
+    return Event.id.in_(select(e.id).where(*conds))
 
 
 def _severity_rank():
@@ -194,14 +222,18 @@ def heat(db: Session, user: User, bbox: tuple[float, float, float, float], zoom:
     res = resolution if resolution is not None else heat_resolution(zoom)
     if not 0 <= res <= stored:
         raise Invalid(f"H3 分辨率应在 0–{stored} 之间", code="invalid_resolution")
-    conds = [Event.h3.isnot(None), _in_bbox(bbox), visible_clause(user)]
     days = HEAT_PERIODS[period]
-    conds.append(_open() if days is None else Event.created_at >= (now or utcnow()) - timedelta(days=days))
-    key = Event.h3.op(">>")(key_shift(res))
-    counts: dict[int, int] = {}
-    for k, n in db.execute(select(key, func.count()).where(*conds).group_by(key)):
-        cell = parent_from_key(k, res)
-        counts[cell] = counts.get(cell, 0) + int(n)
+    if days is not None and days >= LONG_PERIOD_DAYS:
+        counts = _heat_from_columns(db, user, bbox, res, days, now)
+    else:
+        conds = [Event.h3.isnot(None), visible_clause(user)]
+        conds += [_open(), _in_bbox(bbox)] if days is None else [
+            _since((now or utcnow()) - timedelta(days=days), bbox, wide=_wide(user))]
+        key = Event.h3.op(">>")(key_shift(res))
+        counts = {}
+        for k, n in db.execute(select(key, func.count()).where(*conds).group_by(key)):
+            cell = parent_from_key(k, res)
+            counts[cell] = counts.get(cell, 0) + int(n)
     truncated = len(counts) > MAX_HEAT_CELLS
     cells = sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_HEAT_CELLS]
     out = []
@@ -212,6 +244,60 @@ def heat(db: Session, user: User, bbox: tuple[float, float, float, float], zoom:
     return {"resolution": res, "period": period, "total": int(sum(counts.values())),
             "max": max(counts.values(), default=0), "breaks": quantile_breaks(counts.values()),
             "truncated": truncated, "cells": out}
+
+
+# Long windows (90 days, a year) touch most of the events table whatever the view: those are read
+# once per user and window as three numpy columns (h3, lon, lat; ~9 MB for a city's year) and kept
+# LONG_PERIOD_TTL seconds; each view is then a vectorised filter and count.
+LONG_PERIOD_DAYS = 90
+LONG_PERIOD_TTL = 120.0
+_COLUMNS: dict[tuple, tuple[float, datetime, np.ndarray, np.ndarray, np.ndarray]] = {}
+_COLUMNS_LOCK = threading.Lock()
+
+
+def _event_columns(db: Session, user: User, days: int, now: datetime | None):
+    key = (str(db.get_bind().url), user.id, days)
+    mono = time.monotonic()
+    with _COLUMNS_LOCK:
+        hit = _COLUMNS.get(key)
+    if hit is not None and mono - hit[0] < LONG_PERIOD_TTL and now is None:
+        return hit[1:]
+    since = (now or utcnow()) - timedelta(days=days)
+    if _wide(user):
+        # visible_clause as a column, not a condition: one pass over the window (see _since)
+        stmt = select(Event.h3, Event.lon, Event.lat, visible_clause(user)).where(
+            Event.h3.isnot(None), Event.lon.isnot(None), Event.created_at >= since)
+        rows = [r for r in db.execute(stmt) if r[3]]
+    else:
+        rows = db.execute(select(Event.h3, Event.lon, Event.lat).where(
+            Event.h3.isnot(None), Event.lon.isnot(None), Event.created_at >= since, visible_clause(user))).all()
+    cells = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    lon = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+    lat = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
+    value = (since, cells, lon, lat)
+    if now is None:
+        with _COLUMNS_LOCK:
+            while len(_COLUMNS) >= 6:
+                _COLUMNS.pop(next(iter(_COLUMNS)))
+            _COLUMNS[key] = (mono, *value)
+    return value
+
+
+def clear_heat_cache() -> None:
+    with _COLUMNS_LOCK:
+        _COLUMNS.clear()
+
+
+def _heat_from_columns(db: Session, user: User, bbox: tuple[float, float, float, float], res: int, days: int,
+                       now: datetime | None) -> dict[int, int]:
+    _since, cells, lon, lat = _event_columns(db, user, days, now)
+    inside = (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
+    keys, n = np.unique(cells[inside] >> key_shift(res), return_counts=True)
+    counts: dict[int, int] = {}
+    for k, c in zip(keys.tolist(), n.tolist()):
+        cell = parent_from_key(k, res)
+        counts[cell] = counts.get(cell, 0) + c
+    return counts
 
 
 # --- metrics per region ---------------------------------------------------------------------
@@ -287,7 +373,7 @@ def metric_values(db: Session, user: User, level: str, bbox: tuple[float, float,
             counted = _population_by_code(db, user, length, prefix)
         else:
             group = func.substr(Event.region_code, 1, length)
-            conds = [metric_clause(metric, now), visible_clause(user)]
+            conds = [metric_clause(metric, now, wide=_wide(user, prefix)), visible_clause(user)]
             if prefix:
                 conds.append(subtree_clause(Event.region_code, prefix))
             counted = dict(db.execute(select(group, func.count()).where(*conds).group_by(group)).all())
@@ -312,14 +398,13 @@ def region_facts(db: Session, user: User, code: str, now: datetime | None = None
         raise Forbidden(f"区域 {code} 不在您的权限范围内", code="out_of_scope")
     in_region = subtree_clause(Event.region_code, code)
     visible = visible_clause(user)
-    row = db.execute(select(
-        func.sum(case((metric_clause("events_week", now), 1), else_=0)),
-        func.sum(case((_open(), 1), else_=0)),
-        func.sum(case((metric_clause("overdue", now), 1), else_=0)),
-    ).where(in_region, visible, (Event.created_at >= week_start(now)) | _open())).one()
+    week_count = db.scalar(select(func.count()).where(
+        in_region, visible, metric_clause("events_week", now, wide=_wide(user, code))))
+    row = db.execute(select(func.count(), func.sum(case((Event.overdue.is_(True), 1), else_=0))).where(
+        in_region, visible, _open())).one()
     facts: dict[str, Any] = {"code": region.code, "name": region.name, "level": region.level,
-                             "events_week": int(row[0] or 0), "open": int(row[1] or 0),
-                             "overdue": int(row[2] or 0), "population": None, "houses": None,
+                             "events_week": int(week_count or 0), "open": int(row[0] or 0),
+                             "overdue": int(row[1] or 0), "population": None, "houses": None,
                              "special_groups": None}
     if has_permission(user.role, Permission.register_read):
         def count(model, *extra):

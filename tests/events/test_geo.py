@@ -97,6 +97,7 @@ def _week_start() -> datetime:
 
 @pytest.mark.parametrize("period,zoom", [("365d", 12), ("30d", 14), ("open", 16), ("90d", 9)])
 def test_heat_counts_equal_brute_force(client, auth, demo_db, county, period, zoom):
+    geo_service.clear_heat_cache()  # long windows are read once per user and kept two minutes
     now = datetime.now(UTC)  # the server's clock reads a moment later: its window starts no earlier
     r = client.get("/api/v1/map/heat", headers=auth("leader"),
                    params={"bbox": _bbox_param(county["bbox"]), "zoom": zoom, "period": period})
@@ -127,6 +128,7 @@ def test_heat_counts_equal_brute_force(client, auth, demo_db, county, period, zo
 def test_heat_for_a_grid_worker_counts_only_their_grid(client, auth, demo_db, county):
     grid = demo_db.first_grid
     worker_id = _user_id(demo_db.url, demo_db.users["grid_worker"][0])
+    geo_service.clear_heat_cache()
     now = datetime.now(UTC)
     body = client.get("/api/v1/map/heat", headers=auth("grid_worker"),
                       params={"bbox": _bbox_param(county["bbox"]), "zoom": 15, "period": "365d"}).json()
@@ -259,6 +261,15 @@ def test_facts_outside_scope_are_refused(client, auth, demo_db):
     assert r.status_code == 403 and "权限" in r.json()["error"]["message"]
     own = client.get(f"/api/v1/map/regions/{grid}/facts", headers=auth("grid_worker"))
     assert own.status_code == 200
+    rows = [row for row in _rows(demo_db.url) if row["region_code"].startswith(grid)]
+    since = _week_start()
+    assert own.json()["events_week"] == sum(_aware(row["created_at"]) >= since for row in rows)
+    assert own.json()["open"] == sum(row["state"] not in FINAL for row in rows)
+    # the same figure through the metric of the worker's micro-grids (a narrow scope: by region)
+    grid_row = client.get(f"/api/v1/regions/{grid}", headers=auth("grid_worker")).json()
+    body = client.get("/api/v1/map/metrics", headers=auth("grid_worker"), params={
+        "bbox": _bbox_param(grid_row["bbox"]), "level": "micro_grid", "metric": "events_week"}).json()
+    assert sum(body["values"].values()) == own.json()["events_week"]
 
 
 # --- bad input ----------------------------------------------------------------------------------
