@@ -9,7 +9,7 @@ import re
 import statistics
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
@@ -100,6 +100,20 @@ def test_my_grid_counts_what_the_services_count(web, client, auth, gw, demo_db, 
     assert counts["to_verify"] >= 1
     shown = re.search(r'id="kpi-verify"[^>]*>\s*<span class="m-kpi-value num">(\d+)<', r.text)
     assert shown and int(shown.group(1)) == counts["to_verify"]
+    def kpi(name: str) -> int:
+        found = re.search(rf'id="kpi-{name}"[^>]*>\s*<span class="m-kpi-value num">(\d+)<', r.text)
+        return int(found.group(1))
+
+    zone = timezone(timedelta(hours=8))
+    now = datetime.now(zone)
+    monday = datetime.combine(now.date() - timedelta(days=now.weekday()), datetime.min.time(), zone)
+    week = client.get("/api/v1/events", headers=auth("grid_worker"),
+                      params={"since": monday.isoformat(), "limit": 200}).json()["items"]
+    assert kpi("week") == len(week) >= 1
+    open_states = "reported,accepted,dispatched,in_progress,handled,returned"
+    mine = client.get("/api/v1/events", headers=auth("grid_worker"),
+                      params={"queue": "mine", "state": open_states, "limit": 200}).json()["items"]
+    assert kpi("mine") == len(mine) >= 1
     tasks = web.get("/m/tasks?tab=verify", headers=gw)
     assert f'data-code="{handled["code"]}"' in tasks.text
     mine = web.get("/m/tasks?tab=mine", headers=gw)
