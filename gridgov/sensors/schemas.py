@@ -25,8 +25,8 @@ DeviceType = Literal["smoke", "manhole_tilt", "water_level", "gas", "hydrant_pre
 
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "code": "YG-0001", "type": "smoke", "name": "人民路12号3单元烟感", "lon": 123.0412, "lat": 41.2705,
-        "address": "人民路12号3单元", "department_id": 5}]})
+        "code": "YG-0001", "type": "smoke", "name": "幸福小区3号楼2单元烟感", "lon": 123.116345, "lat": 41.211411,
+        "address": "幸福路12号幸福小区3号楼2单元", "department_id": 16}]})
 
     code: StrictStr = Field(pattern=CODE, description="The device's own id (IMEI, serial number, ...)")
     type: DeviceType = "other"
@@ -42,10 +42,12 @@ class DeviceIn(BaseModel):
                                      description="An integration key to use; without it the device gets its own")
 
 
-_DEVICE = {"id": 7, "code": "YG-0001", "type": "smoke", "type_label": "烟感探测器", "name": "人民路12号3单元烟感",
-           "address": "人民路12号3单元", "lon": 123.0412, "lat": 41.2705, "grid_code": "211021001001001",
-           "item_code": "XF011", "department_id": 5, "key_id": 12, "key_kind": "device", "key_prefix": "Qm3x9A",
-           "active": True, "created_at": "2026-12-01T00:10:00Z", "last_seen_at": "2026-12-01T00:15:03Z"}
+# real answers of the tiny demo
+_DEVICE = {"id": 1, "code": "YG-0001", "type": "smoke", "type_label": "烟感探测器", "name": "幸福小区3号楼2单元烟感",
+           "address": "幸福路12号幸福小区3号楼2单元", "lon": 123.116345, "lat": 41.211411,
+           "grid_code": "21102100100100102", "item_code": "XF011", "department_id": 16, "key_id": 2,
+           "key_kind": "device", "key_prefix": "ekPpcL", "active": True,
+           "created_at": "2026-12-01T22:03:50.543347Z", "last_seen_at": "2026-12-01T22:03:50.640819Z"}
 
 
 class DeviceOut(BaseModel):
@@ -67,12 +69,12 @@ class DeviceOut(BaseModel):
     key_prefix: str | None = None
     active: bool
     created_at: datetime
-    last_seen_at: datetime | None
+    last_seen_at: datetime | None = None
 
 
 class DeviceCreated(DeviceOut):
     model_config = ConfigDict(json_schema_extra={"examples": [{**_DEVICE, "last_seen_at": None,
-                                                               "key": "sns_Qm3x9A" + "x" * 37}]})
+                                                               "key": "sns_ekPpcLMOWLj9Ojnn5K5CBaYAyWK3y4N_y3f7HQTIsPc"}]})
 
     key: str | None = Field(None, description="The device's own key, shown only now (None with key_id)")
 
@@ -83,8 +85,12 @@ class KeyIn(BaseModel):
     name: StrictStr = Field(min_length=1, max_length=100, description="The IoT platform or integration")
 
 
-_KEY = {"id": 3, "prefix": "Zk81Lw", "name": "城市物联网平台", "kind": "integration", "active": True,
-        "created_at": "2026-12-01T00:05:00Z", "last_used_at": None, "devices": 120}
+_KEY = {"id": 2, "prefix": "ekPpcL", "name": "设备 YG-0001", "kind": "device", "active": True,
+        "created_at": "2026-12-01T22:03:50.542459Z", "last_used_at": "2026-12-01T22:03:50.640819Z",
+        "devices": 1}
+_NEW_KEY = {"id": 1, "prefix": "Ca24bD", "name": "城市物联网平台", "kind": "integration", "active": True,
+            "created_at": "2026-12-01T22:03:48.429617Z", "last_used_at": None, "devices": 0,
+            "key": "sns_Ca24bDpk4aRQ8kr9SVwENpMq1fhMDWPskzasVLP397g"}
 
 
 class KeyOut(BaseModel):
@@ -96,12 +102,12 @@ class KeyOut(BaseModel):
     kind: str
     active: bool
     created_at: datetime
-    last_used_at: datetime | None
+    last_used_at: datetime | None = None
     devices: int | None = None
 
 
 class KeyCreated(KeyOut):
-    model_config = ConfigDict(json_schema_extra={"examples": [{**_KEY, "devices": 0, "key": "sns_Zk81Lw" + "y" * 37}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_NEW_KEY]})
 
     key: str = Field(description="Shown only now; send it in X-Sensor-Key")
 
@@ -137,8 +143,20 @@ class AlarmIn(BaseModel):
 
 class AlarmOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"device_code": "YG-0009", "alarm_id": "B-17", "kind": "cleared", "created": True, "noted": False,
-         "event": None}]})
+        {"device_code": "YG-0001", "alarm_id": "A20261201-0007", "kind": "cleared", "created": True,
+         "noted": True,
+         "event": {"id": 2191, "code": "SJ202612010002191", "channel": "sensor", "channel_label": "物联感知",
+                   "item_code": "XF011", "category_code": "XF", "severity": "urgent",
+                   "title": "幸福小区3号楼2单元烟感：烟雾报警",
+                   "description": "烟感探测器「幸福小区3号楼2单元烟感」（YG-0001）报警：烟雾报警，读数 0.31dB/m，时间 2026-12-01 08:15:00",
+                   "address": "幸福路12号幸福小区3号楼2单元", "lon": 123.116345, "lat": 41.211411,
+                   "grid_code": "21102100100100102", "region_code": "21102100100100102", "state": "reported",
+                   "state_label": "已上报", "level": 0, "created_at": "2026-12-01T22:03:50.678630Z",
+                   "updated_at": "2026-12-01T22:03:50.768324Z", "due_at": "2026-12-01T22:18:50.678630Z",
+                   "overdue": False, "closed_at": None, "rating": None, "rating_label": None,
+                   "merged_into_id": None, "is_dispute": False, "external_id": "A20261201-0007",
+                   "lead_department_id": 16, "reporter_name": "幸**********感", "reporter_phone": None,
+                   "version": 2, "actions": None}}]})
 
     device_code: str
     alarm_id: str
