@@ -202,6 +202,17 @@ def test_import_quarantines_a_bad_row_with_its_reason_and_the_report_downloads(n
     page.reload()
     assert page.locator("#run-table tbody tr").first.inner_text().count("buildings.csv") == 1
 
+    # the watermarked, masked export of the operator's scope
+    with page.expect_download() as download:
+        page.click("#export-persons")
+    with open(download.value.path(), "rb") as fh:
+        sheet = load_workbook(io.BytesIO(fh.read())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert str(rows[0][0]).startswith(f"导出人：{live_server.users['operator'][0]}")  # the watermark
+    header = next(i for i, r in enumerate(rows) if r[:2] == ("姓名", "身份证号"))
+    assert len(rows) - header > 100
+    assert all("*" in str(r[1]) for r in rows[header + 1:] if r[1])  # IDs masked
+
     # a file that is not a table at all: a clear message in place, nothing imported
     page.set_input_files("#file-persons", files=[{"name": "x.txt", "mimeType": "text/plain", "buffer": b"hello"}])
     page.click("#upload-persons")
