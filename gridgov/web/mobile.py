@@ -134,8 +134,7 @@ def report_page(request: Request, db: Db, user: PageUser) -> Response:
                               "keywords": i["keywords"] or ""} for i in c["items"]]}
                   for c in cat["categories"] if c["items"]]
     settings = get_settings()
-    config = {"grids": [{"code": g.code, "name": g.name} for g in grids], "layers": _grid_layers(grids, db),
-              "max_bytes": settings.attachment_max_bytes, "user": user.username}
+    config = {"layers": _grid_layers(grids, db), "max_bytes": settings.attachment_max_bytes}
     return render(request, user, "mobile/report.html", nav="mobile", messages=MESSAGES, categories=categories,
                   config=config, grids=grids)
 
@@ -179,7 +178,7 @@ def event_page(request: Request, db: Db, user: PageUser, ref: EventRef) -> Respo
 
 
 @router.post("/m/events/{ref}/act", response_class=HTMLResponse)
-async def event_act(request: Request, db: Db, user: PageUser, ref: EventRef,
+def event_act(request: Request, db: Db, user: PageUser, ref: EventRef,
                     action: Annotated[str, Form(max_length=24)],
                     version: Annotated[int | None, Form()] = None,
                     note: Annotated[str | None, Form(max_length=2000)] = None,
@@ -193,7 +192,7 @@ async def event_act(request: Request, db: Db, user: PageUser, ref: EventRef,
     ids: list[int] = []
     if photo is not None and photo.filename:
         limit = get_settings().attachment_max_bytes
-        data = await photo.read(limit + 1)
+        data = photo.file.read(limit + 1)  # a sync view (run in the thread pool): the DB work must not block the loop
         ids.append(attachments.store(db, user, photo.filename, data).id)
     service.act(db, user, ref, action, {"note": (note or "").strip() or None, "attachment_ids": ids},
                 expected_version=version)
