@@ -203,6 +203,21 @@ def event_act(request: Request, db: Db, user: PageUser, ref: EventRef,
     return render(request, user, "mobile/_event_panel.html", headers=headers, **ctx)
 
 
+# --- notices ------------------------------------------------------------------------------------
+
+@router.post("/m/notices/{notice_id}/reply", response_class=HTMLResponse)
+def reply_notice(request: Request, db: Db, user: PageUser, notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                 reply: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Reply to a 一键通 notice from the phone (the centre sees it in the notice's receipts)."""
+    _require_grid_worker(user)
+    if not reply.strip():
+        raise Invalid(t("mobile.notice_reply_required"), code="reply_required")
+    n = notices.reply(db, user, notice_id, reply.strip())
+    headers = {"HX-Retarget": f"#notice-{notice_id}", "HX-Reswap": "outerHTML"} if is_htmx(request) else None
+    return render(request, user, "mobile/_notice.html", headers=headers,
+                  n={**n, "created_local": local_time(n["created_at"])})
+
+
 # --- visits -------------------------------------------------------------------------------------
 
 def _members_due(db: Db, user: User, today: date, limit: int = 60) -> list[dict[str, Any]]:

@@ -170,6 +170,26 @@ def test_events_outside_the_grid_are_not_found(web, client, auth, gw, demo_db):
     assert web.get("/m/events/not-a-code", headers=gw).status_code == 422
 
 
+def test_notices_show_on_my_grid_and_take_a_reply(web, client, auth, gw, demo_db):
+    title = f"寒潮预警 {uuid.uuid4().hex[:6]}"
+    r = client.post("/api/v1/notices", headers=auth("operator"), json={
+        "title": title, "body": "今夜寒潮，请走访独居老人。", "region_code": demo_db.first_grid, "requires_reply": True})
+    assert r.status_code == 201, r.text
+    notice = r.json()
+    page = web.get("/m", headers=gw).text
+    assert title in page and f'hx-post="/m/notices/{notice["id"]}/reply"' in page
+    hx = {**HTMX, **auth("grid_worker")}
+    r = web.post(f"/m/notices/{notice['id']}/reply", headers=hx, data={"reply": "   "})
+    assert r.status_code == 422 and "请填写回复内容" in r.text
+    r = web.post(f"/m/notices/{notice['id'] + 100000}/reply", headers=hx, data={"reply": "收到"})
+    assert r.status_code == 404
+    r = web.post(f"/m/notices/{notice['id']}/reply", headers=hx, data={"reply": "已走访 3 户，取暖正常"})
+    assert r.status_code == 200 and r.headers["hx-retarget"] == f"#notice-{notice['id']}"
+    assert "已走访 3 户，取暖正常" in r.text and "<form" not in r.text
+    receipts = client.get(f"/api/v1/notices/{notice['id']}/receipts", headers=auth("operator")).json()
+    assert [x["reply"] for x in receipts if x["reply"]] == ["已走访 3 户，取暖正常"]
+
+
 # --- visits -----------------------------------------------------------------------------------
 
 def test_visits_list_the_due_members_and_record_one(web, client, auth, gw):
