@@ -97,6 +97,24 @@ def test_dashboard_draws_every_panel_with_data(new_page, live_server, screenshot
     assert series_lengths(page)["daily"][0] == 7 and "period=7d" in page.url
 
 
+def test_custom_period(new_page, live_server):
+    page = new_page(viewport=DESKTOP)
+    login(page, live_server, "operator", "/dashboard")
+    page.wait_for_function(READY)
+    assert page.is_hidden("#dash-custom")
+    page.select_option("#dash-period", "custom")
+    assert page.is_visible("#dash-custom")
+    last = page.input_value("#dash-until")
+    first = api_get(live_server, "operator", "/api/v1/stats/summary", period="7d")["first_day"]
+    page.fill("#dash-since", first)
+    page.click("#dash-apply")
+    page.wait_for_function("() => document.body.dataset.dashLoads === '2' && document.body.dataset.dashReady === '1'")
+    assert "period=custom" in page.url and f"since={first}" in page.url
+    assert series_lengths(page)["daily"][0] == 7
+    s = api_get(live_server, "operator", "/api/v1/stats/summary", period="custom", since=first, until=last)
+    assert kpi(page, "events") == f"{s['kpis']['events']:,}"
+
+
 def test_drill_down_and_back(new_page, live_server, screenshots):
     page = new_page(viewport=DESKTOP)
     login(page, live_server, "leader", "/dashboard?period=year")
