@@ -10,13 +10,17 @@ rule and audit entry are the service's) and swaps the unmasked facts in place.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from gridgov.access.deps import Db
+from gridgov.access.masking import mask_citizen_id
 from gridgov.access.models import User
 from gridgov.access.roles import Permission
 from gridgov.errors import Invalid, NotFound
@@ -27,6 +31,7 @@ from gridgov.people.models import Household, HouseholdMember, SpecialGroupMember
 from gridgov.places import service as places
 from gridgov.places.schemas import STATUS_LABELS
 from gridgov.web.pages import PageUser, can, is_htmx, render, require
+from gridgov.web.views import templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +43,24 @@ ENTITIES = ("persons", "houses", "buildings", "organizations")
 EXPORTABLE = ("persons", "organizations")
 RISK_LABELS = {"low": "低", "medium": "中", "high": "高"}
 REVEAL_KINDS = {"persons": "人员", "houses": "房屋", "organizations": "单位"}
+
+
+try:
+    ZONE: Any = ZoneInfo("Asia/Shanghai")
+except ZoneInfoNotFoundError:  # no tz database on the machine: China has had no DST since 1991
+    ZONE = timezone(timedelta(hours=8), "CST")
+
+
+def local(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the county's local time (Asia/Shanghai); dates as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(ZONE)
+    return value.strftime(fmt)
+
+
+templates.env.globals.update(register_local=local)
 
 
 def record_id(value: str, label: str) -> int:
@@ -95,11 +118,31 @@ def _person_extras(db: Db, user: User, p: Any) -> dict[str, Any]:
     households = [people.household_of(db, user, hid) for hid in household_ids[:3]]
     members = [care.member_out(m) for m in db.scalars(select(SpecialGroupMember).where(
         SpecialGroupMember.person_id == p.id).order_by(SpecialGroupMember.valid_from.desc()))]
+    for m in members:
+        m["attribute_rows"] = group_attributes(m["group"], m["attributes"])
     visits = db.execute(select(Visit, User.display_name).join(User, User.id == Visit.worker_id, isouter=True)
                         .where(Visit.person_id == p.id).order_by(Visit.visited_at.desc()).limit(20)).all()
     return {"households": households, "members": members,
             "visits": [{"at": v.visited_at, "method": care.VISIT_METHODS.get(v.method, v.method),
                         "content": v.content, "findings": v.findings, "worker": name} for v, name in visits]}
+
+
+ID_LIKE = re.compile(r"^\d{14,}[\dXx]*$")
+
+
+def group_attributes(group: str, attributes: dict[str, Any]) -> list[tuple[str, str]]:
+    """A member's group attributes as (label, value), in the group's order; numbers that carry a
+    citizen ID (a disability certificate number is the ID plus two digits) are masked like one."""
+    spec = GROUPS.get(group)
+    labels = {a.key: a.label for a in spec.attributes} if spec else {}
+    rows = []
+    for key in [*labels, *(k for k in attributes if k not in labels)]:
+        value = attributes.get(key)
+        if value in (None, ""):
+            continue
+        text = str(value)
+        rows.append((labels.get(key, key), mask_citizen_id(text) if ID_LIKE.match(text) else text))
+    return rows
 
 
 @router.get("/register/persons/{person_id}", response_class=HTMLResponse)

@@ -247,3 +247,21 @@ def test_page_server_time(web, demo_db, ids, report):
             times.append((time.perf_counter() - start) * 1000)
         report(f"{demo_db.backend} register {name}: p95 {statistics.quantiles(times, n=20)[-1]:.0f} ms "
                f"(median {statistics.median(times):.0f} ms, tiny demo, in process)")
+
+
+def test_special_group_attributes_are_labelled_and_id_like_numbers_masked(web, demo_db):
+    import json
+
+    from gridgov.people.models import SpecialGroupMember
+
+    with session_scope(get_engine(demo_db.url)) as db:
+        members = db.scalars(select(SpecialGroupMember).where(SpecialGroupMember.group == "disabled")).all()
+        member = next((m for m in members if json.loads(m.attributes).get("certificate_no")), None)
+        if member is None:
+            pytest.skip("the demo has no disabled member with a certificate number")
+        person_id, number = member.person_id, json.loads(member.attributes)["certificate_no"]
+    as_role(web, demo_db, "operator")
+    r = web.get(f"/register/persons/{person_id}", headers=HTML)
+    assert r.status_code == 200
+    assert "残疾证号" in r.text and "certificate_no" not in r.text
+    assert number not in r.text and f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}" in r.text
