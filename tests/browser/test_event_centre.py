@@ -130,6 +130,7 @@ def test_operator_to_department_closed_loop(new_page, live_server, screenshots, 
 
     # 2. the list: tabs carry the API's counts; the search narrows the table through htmx
     page.goto(server.url + "/events")
+    page.wait_for_selector("#event-tabs[data-counted='1']")  # the counts come after the table
     counts = api(server, "operator", "GET", "/api/v1/events/queues").json()["counts"]
     for queue in ("to_accept", "to_dispatch", "overdue", "closed"):
         assert page.locator(f"#tab-{queue} .tab-count").inner_text() == str(counts[queue])
@@ -184,7 +185,6 @@ def test_operator_to_department_closed_loop(new_page, live_server, screenshots, 
     hpage.click("#do-handle")
     wait_state(hpage, "已处置")
     assert "已清理占道摊点" in hpage.locator("#event-timeline").inner_text()
-    hpage.reload()
     thumb = hpage.locator("#event-photos img").first
     thumb.wait_for()
     hpage.wait_for_function("() => { const i = document.querySelector('#event-photos img');"
@@ -258,13 +258,21 @@ def test_a_required_reason_and_a_foreign_department_are_refused(new_page, live_s
     # a step the server refuses, sent anyway: the refusal shows in place (403), not a 500
     status = page.evaluate("""code => new Promise(resolve => {
         const box = document.createElement('div'); box.id = 'probe'; document.body.appendChild(box);
-        document.body.addEventListener('htmx:afterRequest', ev => resolve(ev.detail.xhr.status), {once: true});
+        document.body.addEventListener('htmx:afterRequest', function done(ev) {
+            if (!ev.detail.xhr.responseURL.includes('/actions/')) return;  // not the lazy duplicates card
+            document.body.removeEventListener('htmx:afterRequest', done);
+            resolve(ev.detail.xhr.status);
+        });
         htmx.ajax('POST', '/events/' + code + '/actions/sign', {target: '#probe', values: {version: '99'}});
     })""", e["code"])
     assert status == 409  # stale version is checked first
     v = api(server, "handler", "GET", f"/api/v1/events/{e['code']}").json()["version"]
     status = page.evaluate("""([code, v]) => new Promise(resolve => {
-        document.body.addEventListener('htmx:afterRequest', ev => resolve(ev.detail.xhr.status), {once: true});
+        document.body.addEventListener('htmx:afterRequest', function done(ev) {
+            if (!ev.detail.xhr.responseURL.includes('/actions/')) return;  // not the lazy duplicates card
+            document.body.removeEventListener('htmx:afterRequest', done);
+            resolve(ev.detail.xhr.status);
+        });
         htmx.ajax('POST', '/events/' + code + '/actions/sign', {target: '#probe', values: {version: String(v)}});
     })""", [e["code"], v])
     assert status == 403
@@ -284,6 +292,7 @@ def test_bulk_accept_lists_each_outcome(new_page, live_server, screenshots):
     page = new_page(DESKTOP)
     login(page, server, "operator", f"/events?queue=to_accept&q=测试{word}")
     page.wait_for_function("() => document.querySelectorAll('#event-table tbody tr[data-code]').length === 3")
+    page.wait_for_selector("#event-tabs[data-counted='1']")
     before = int(page.locator("#tab-to_accept .tab-count").inner_text())
     page.check("#select-all")
     assert page.locator("#bulk-count").inner_text() == "已选 3 条"

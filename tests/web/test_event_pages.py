@@ -82,6 +82,13 @@ def test_filter_requests_from_htmx_get_only_the_results(operator, live_server):
     assert rows and set(severities) == {"high"}
     full = operator.get("/events?queue=all&severity=high")
     assert "<html" in full.text and 'id="event-tabs"' in full.text
+    counts_url = re.search(r'hx-get="(/events/counts\?[^"]+)"', full.text).group(1).replace("&amp;", "&")
+    assert "severity=high" in counts_url
+    tabs = operator.get(counts_url, headers=HTMX)
+    expected = _api(live_server, "operator", "GET", "/api/v1/events/queues").json()["counts"]
+    shown = dict(re.findall(r'id="tab-(\w+)"[^>]*>[^<]*<span class="tab-count[^"]*" data-count="(\d+)"', tabs.text))
+    assert shown == {k: str(v) for k, v in expected.items()}
+    assert 'href="/events?severity=high&amp;queue=overdue"' in tabs.text  # the tabs keep the filters
 
 
 def test_unknown_events_and_roles_without_the_centre(live_server, operator):
@@ -153,7 +160,8 @@ def test_page_server_time(live_server, operator, report):
     county demo; this only reports)."""
     code = re.search(r'data-code="(SJ\d+)"', operator.get("/events?queue=all").text).group(1)
     for label, path in [("/events", "/events"), ("/events?queue=all&severity=normal", "/events?queue=all&severity=normal"),
-                        ("/events/{ref}", f"/events/{code}"), ("/inbox", "/inbox")]:
+                        ("/events/counts (the tabs)", "/events/counts"), ("/events/{ref}", f"/events/{code}"),
+                        ("/inbox", "/inbox")]:
         _timed(operator, path, 2)  # warm up
         times = sorted(_timed(operator, path, 20))
         p95 = times[int(len(times) * 0.95) - 1]
