@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gridgov.access.deps import CurrentUser, Db
 from gridgov.events import stats_service as service
+from gridgov.openapi import err, errors, xlsx
 
-router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+router = APIRouter(prefix="/api/v1/stats", tags=["stats"], responses=errors(401))
 
 Period = Annotated[
     Literal["7d", "30d", "year", "custom"],
@@ -32,11 +32,13 @@ RegionCode = Annotated[
 ]
 Rate = Annotated[float | None, Field(ge=0, le=1, description="0–1；分母为 0 时为 null（显示“—”）")]
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {"description": "无权查看统计（群众账号），或区域不在您的权限范围内"},
-    404: {"description": "区域不存在"},
-    422: {"description": "参数有误：未知周期、日期范围无效、区域代码格式不对"},
-}
+_RESPONSES: dict[int | str, dict[str, Any]] = (
+    err(403, "out_of_scope", "该区域不在您的权限范围内",
+        "无权查看统计（群众账号：permission_denied），或区域不在您的权限范围内（out_of_scope）")
+    | err(404, "region_not_found", "区域不存在：211021999", "区域不存在")
+    | err(422, "invalid_range", "起始日期不能晚于结束日期",
+          "参数有误：未知周期、日期范围无效（invalid_range、range_too_long）、区域代码格式不对（invalid_request）")
+)
 
 
 class PathItem(BaseModel):
@@ -370,9 +372,10 @@ def get_latest(db: Db, user: CurrentUser, region: RegionCode = None,
 
 @router.get("/dashboard.xlsx", response_class=Response,
             summary="整个统计看板导出为 Excel（每个面板一张表，首行水印：导出人、时间、范围）",
-            responses={200: {"content": {XLSX: {}}, "description": "工作簿"}, **_RESPONSES})
+            responses=xlsx("工作簿：概览、每日趋势、事件类别、上报渠道、部门排名、区域排名、矛盾纠纷、特殊人群走访，"
+                           "每张表首行为水印") | _RESPONSES)
 def get_xlsx(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
              region: RegionCode = None) -> Response:
     data, filename = service.export_xlsx(db, user, _query(db, user, period, since, until, region))
-    return Response(data, media_type=XLSX, headers={
+    return Response(data, media_type=service.XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"dashboard.xlsx\"; filename*=UTF-8''{quote(filename)}"})

@@ -47,6 +47,7 @@ CHANNELS = {"grid": "网格员上报", "resident": "群众随手拍", "hotline":
 REGION_CODE = re.compile(r"\d{6}(\d{3}){0,3}")  # county 6, street 9, community 12, grid 15
 TOP_CATEGORIES = 12
 LATEST_MAX = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True, slots=True)
