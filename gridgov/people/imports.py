@@ -296,3 +296,12 @@ def export(db: Session, actor: User, entity: str) -> bytes:
     audit.record(db, actor, "register.export", entity, scope_text, detail={"watermark": mark, "bytes": len(data)})
     return data
 
+
+def recent_runs(db: Session, actor: User, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest register import runs the actor may open (their own; everyone's for a user whose
+    scope is everything, as :func:`get_run` decides), newest first."""
+    require_permission(actor, Permission.register_import)
+    stmt = select(ImportRun).where(ImportRun.entity.in_(list(SCHEMAS)))
+    if not scope_of(actor).everything:
+        stmt = stmt.where(ImportRun.actor_id == actor.id)
+    return [run_out(db, r, with_rows=False) for r in db.scalars(stmt.order_by(ImportRun.id.desc()).limit(limit))]
