@@ -7,7 +7,8 @@ random micro-grids, through the whole app (``TestClient``: routing, login token,
 city ``leader``:
 
 * ``GET /api/v1/grids`` per level (street z11, community z12, grid z14, exclusive grid z14, micro-grid
-  z16): a cold pass (empty simplification cache) and a warm pass over the same viewports;
+  z16) with the ``limit`` the page sends for a 1366×768 screen (views denser than that answer
+  ``truncated``, counted): in-process with a cold then warm simplification cache, then over HTTP;
 * ``GET /api/v1/map/metrics`` (open events per grid at z14, population per micro-grid at z16),
   ``GET /api/v1/map/heat`` (last 30 days at z12 and z14), ``GET /api/v1/map/events`` (z12, z15).
 
@@ -15,7 +16,7 @@ Each is also timed in-process (the service function + JSON, no HTTP), which is w
 compare against the naive baselines, run in the same process on the same viewports:
 
 * grids: the original ``regions.service.features_in_bbox`` (clip + simplify every time, dicts encoded
-  by FastAPI's ``jsonable_encoder`` + ``json.dumps``);
+  by FastAPI's ``jsonable_encoder`` + ``json.dumps``, everything up to 5,000 features: the old page);
 * metrics: one COUNT query per region in view;
 * heat: every event row in the view fetched and ``h3.cell_to_parent`` per row in Python;
 * events: every open event in the view fetched and encoded (no clustering).
@@ -44,6 +45,7 @@ os.environ.setdefault("GRIDGOV_EVENT_CLOCK_ENABLED", "false")
 
 LEVEL_ZOOM = {"street": 11, "community": 12, "grid": 14, "exclusive_grid": 14, "micro_grid": 16}
 SCREEN = (1366 - 300, 768 - 52)  # the map area beside the side panel, under the header
+PAGE_LIMIT = round(SCREEN[0] * SCREEN[1] * 1.6 * 1.6 / (36 * 36))  # what map.js sends as `limit`
 
 
 def make_city_db() -> str:
@@ -135,14 +137,16 @@ def main() -> None:
             runs = {}
             regions._SIMPLIFIED.clear()
             for name in ("cold", "warm"):
-                runs[name] = pct([timed(lambda b=b, z=zoom, lv=level: regions.features_in_bbox_json(db, leader, b, z, lv))
-                                  for b in views])
+                runs[name] = pct([timed(lambda b=b, z=zoom, lv=level: regions.features_in_bbox_json(
+                    db, leader, b, z, lv, limit=PAGE_LIMIT)) for b in views])
             ms, sizes = [], []
             for b in views:
-                m, size = timed_get("/api/v1/grids", {"bbox": bbox_text(b), "level": level, "zoom": zoom})
+                m, size = timed_get("/api/v1/grids", {"bbox": bbox_text(b), "level": level, "zoom": zoom,
+                                                      "limit": PAGE_LIMIT})
                 ms.append(m)
                 sizes.append(size)
-            runs["api_warm"] = {**pct(ms), "bytes_p50": int(np.median(sizes))}
+            runs["api_warm"] = {**pct(ms), "bytes_p50": int(np.median(sizes)),
+                                "truncated": sum(size < 100 for size in sizes)}
             base, base_sizes = [], []
             for b in views[:args.baseline_views]:
                 t = time.perf_counter()

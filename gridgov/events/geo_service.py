@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import h3
 import numpy as np
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from gridgov.access.models import User
@@ -168,6 +168,12 @@ def _since(since: datetime, bbox: tuple[float, float, float, float] | None = Non
     return Event.id.in_(select(e.id).where(*conds))
 
 
+def _h3_key(resolution: int):
+    """``h3 >> 3·(15 − r)``: equal for all cells with the same resolution-r parent (an int literal:
+    PostgreSQL has ``bigint >> integer`` only)."""
+    return Event.h3.op(">>")(literal_column(str(int(key_shift(resolution)))))
+
+
 def _severity_rank():
     return case({code: s.rank for code, s in SEVERITY.items()}, value=Event.severity, else_=0)
 
@@ -194,7 +200,7 @@ def events_in_bbox(db: Session, user: User, bbox: tuple[float, float, float, flo
             "created_at": r.created_at, "due_at": r.due_at, "address": r.address, "region_code": r.region_code,
         } for r in rows]}
     res = max(5, min(heat_resolution(zoom) - 1, get_settings().h3_resolution))
-    key = Event.h3.op(">>")(key_shift(res))
+    key = _h3_key(res)
     stmt = (select(key.label("k"), func.count().label("n"),
                    func.sum(case((Event.overdue.is_(True), 1), else_=0)).label("overdue"),
                    func.max(_severity_rank()).label("rank"),
@@ -229,7 +235,7 @@ def heat(db: Session, user: User, bbox: tuple[float, float, float, float], zoom:
         conds = [Event.h3.isnot(None), visible_clause(user)]
         conds += [_open(), _in_bbox(bbox)] if days is None else [
             _since((now or utcnow()) - timedelta(days=days), bbox, wide=_wide(user))]
-        key = Event.h3.op(">>")(key_shift(res))
+        key = _h3_key(res)
         counts = {}
         for k, n in db.execute(select(key, func.count()).where(*conds).group_by(key)):
             cell = parent_from_key(k, res)

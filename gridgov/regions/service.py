@@ -202,9 +202,10 @@ def features_in_bbox(db: Session, user: User, bbox: tuple[float, float, float, f
     return {"type": "FeatureCollection", "features": features}
 
 
-# Simplified geometry per (database, region version id, zoom): a region version never changes its
-# boundary (a new boundary is a new row), so the cache needs no invalidation, only a size bound.
-_SIMPLIFIED: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+# Simplified geometry per (database, region version id, zoom), with the GeoJSON feature text once
+# written: a region version never changes its boundary or name (a change is a new row), so the cache
+# needs no invalidation, only a size bound. Entries are [geometry, feature text or None].
+_SIMPLIFIED: OrderedDict[tuple[str, int, int], list] = OrderedDict()
 _SIMPLIFIED_MAX = 200_000
 _SIMPLIFIED_LOCK = threading.Lock()
 
@@ -214,10 +215,10 @@ def _decimals_for(tolerance: float) -> int:
     return int(min(7, max(3, math.ceil(-math.log10(tolerance)) + 1)))
 
 
-def _simplified(db: Session, ids: list[int], zoom: int) -> dict[int, Any]:
-    """Region id → its geometry simplified for ``zoom`` and quantised (from the cache where possible)."""
+def _simplified(db: Session, ids: list[int], zoom: int) -> dict[int, list]:
+    """Region id → [geometry simplified for ``zoom`` and quantised, its feature text or None]."""
     url = str(db.get_bind().url)
-    out: dict[int, Any] = {}
+    out: dict[int, list] = {}
     with _SIMPLIFIED_LOCK:
         for i in ids:
             g = _SIMPLIFIED.get((url, i, zoom))
@@ -235,8 +236,8 @@ def _simplified(db: Session, ids: list[int], zoom: int) -> dict[int, Any]:
         geoms = shapely.transform(geoms, lambda c: np.round(c, decimals))
         with _SIMPLIFIED_LOCK:
             for r, g in zip(rows, geoms):
-                out[r.id] = g
-                _SIMPLIFIED[(url, r.id, zoom)] = g
+                out[r.id] = entry = [g, None]
+                _SIMPLIFIED[(url, r.id, zoom)] = entry
             while len(_SIMPLIFIED) > _SIMPLIFIED_MAX:
                 _SIMPLIFIED.popitem(last=False)
     return out
@@ -266,23 +267,31 @@ def features_in_bbox_json(db: Session, user: User, bbox: tuple[float, float, flo
     tolerance = geo.simplify_tolerance_for_zoom(zoom)
     pad = tolerance * 50
     view = (min_lon - pad, min_lat - pad, max_lon + pad, max_lat + pad)
-    geoms = np.array([by_id[r.id] for r in rows], dtype=object)
-    # Only regions reaching past the (padded) view are cut to it; the rest are sent whole.
+    entries = [by_id[r.id] for r in rows]
+    # Only regions reaching past the (padded) view are cut to it; the rest are sent whole, as the
+    # feature text written the first time they were sent at this zoom.
     outside = np.array([r.min_lon < view[0] or r.min_lat < view[1] or r.max_lon > view[2] or r.max_lat > view[3]
                         for r in rows], dtype=bool)
-    if outside.any():
-        decimals = _decimals_for(tolerance)
-        cut = shapely.intersection(geoms[outside], shapely.box(*view))
-        geoms[outside] = shapely.transform(cut, lambda c: np.round(c, decimals))
-    texts = shapely.to_geojson(geoms)
-    parts = []
-    for r, g, text in zip(rows, geoms, texts):
-        if g is None or g.is_empty or text is None:
-            continue
-        props = json.dumps({"code": r.code, "name": r.name, "level": r.level, "parent_code": r.parent_code,
-                            "exclusive_type": r.exclusive_type}, ensure_ascii=False, separators=(",", ":"))
-        parts.append(f'{{"type":"Feature","geometry":{text},"properties":{props}}}')
-    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+    texts: list[str | None] = [None if cut else e[1] for e, cut in zip(entries, outside)]
+    todo = [i for i, t in enumerate(texts) if t is None]
+    if todo:
+        geoms = np.array([entries[i][0] for i in todo], dtype=object)
+        cut = outside[todo]
+        if cut.any():
+            decimals = _decimals_for(tolerance)
+            clipped = shapely.intersection(geoms[cut], shapely.box(*view))
+            geoms[cut] = shapely.transform(clipped, lambda c: np.round(c, decimals))
+        for i, g, text in zip(todo, geoms, shapely.to_geojson(geoms)):
+            if g is None or g.is_empty or text is None:
+                texts[i] = ""
+                continue
+            r = rows[i]
+            props = json.dumps({"code": r.code, "name": r.name, "level": r.level, "parent_code": r.parent_code,
+                                "exclusive_type": r.exclusive_type}, ensure_ascii=False, separators=(",", ":"))
+            texts[i] = f'{{"type":"Feature","geometry":{text},"properties":{props}}}'
+            if not outside[i]:
+                entries[i][1] = texts[i]
+    return '{"type":"FeatureCollection","features":[' + ",".join(t for t in texts if t) + "]}"
 
 
 def neighbours(db: Session, user: User, code: str) -> list[dict[str, Any]]:

@@ -326,6 +326,9 @@ def test_grids_json_matches_the_original_features(client, auth, demo_db, county,
             a, c = (shapely.geometry.shape(x["geometry"]).intersection(view) for x in (f, s))
             assert shapely.hausdorff_distance(a, c) <= tol, f["properties"]["code"]
         assert len(json.dumps(fast)) <= len(json.dumps(slow))
+        again = client.get("/api/v1/grids", headers=auth("leader"),
+                           params={"bbox": _bbox_param(bbox), "level": level, "zoom": zoom})
+        assert again.content == r.content  # from the cache of simplified features: the same answer
 
 
 def test_grids_limit_truncates_and_is_validated(client, auth, county):
