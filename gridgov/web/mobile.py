@@ -124,15 +124,31 @@ def _grid_layers(grids: list[Region], db: Db) -> dict[str, Any]:
         for r, g in zip(rows, geoms) if g is not None and not g.is_empty]}
 
 
+_PICKER: dict[tuple[str, int], list[dict[str, Any]]] = {}
+
+
+def _picker_categories(db: Db) -> list[dict[str, Any]]:
+    """The current catalog as the item picker shows it, cached per catalog version (a version never changes)."""
+    version = catalog.current_version(db)
+    key = (str(db.get_bind().url), version.id)
+    found = _PICKER.get(key)
+    if found is None:
+        cat = catalog.catalog_out(db, version)
+        found = [{"code": c["code"], "name": c["name"],
+                  "items": [{"code": i["code"], "name": i["name"], "self_resolvable": i["self_resolvable"],
+                             "keywords": i["keywords"] or ""} for i in c["items"]]}
+                 for c in cat["categories"] if c["items"]]
+        if len(_PICKER) > 8:
+            _PICKER.clear()
+        _PICKER[key] = found
+    return found
+
+
 @router.get("/m/report", response_class=HTMLResponse)
 def report_page(request: Request, db: Db, user: PageUser) -> Response:
     _require_grid_worker(user)
     grids = _my_grids(db, user)
-    cat = catalog.catalog_out(db)
-    categories = [{"code": c["code"], "name": c["name"],
-                   "items": [{"code": i["code"], "name": i["name"], "self_resolvable": i["self_resolvable"],
-                              "keywords": i["keywords"] or ""} for i in c["items"]]}
-                  for c in cat["categories"] if c["items"]]
+    categories = _picker_categories(db)
     settings = get_settings()
     config = {"layers": _grid_layers(grids, db), "max_bytes": settings.attachment_max_bytes}
     return render(request, user, "mobile/report.html", nav="mobile", messages=MESSAGES, categories=categories,
