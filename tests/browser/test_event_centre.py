@@ -112,19 +112,24 @@ def test_operator_to_department_closed_loop(new_page, live_server, screenshots, 
     page = new_page(DESKTOP)
     login(page, server, "operator", "/events/new")
 
-    # 1. the centre enters a new event (no point: by the grid's code) through the form
+    # 1. the centre enters a new event through the form, its place picked on the map
     page.select_option("#new-category", label="城市管理")
     first_item = page.locator("#new-item optgroup:not([hidden]) option").first
     page.select_option("#new-item", value=first_item.get_attribute("value"))
     page.fill("#new-title", f"测试{word}")
     page.fill("#new-description", f"人民路占道经营，浏览器测试 {word}")
-    page.fill("#new-region", server.grid_worker_grid)
+    page.wait_for_selector("#pick-map[data-ready='1']")
+    box = page.locator("#pick-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert page.locator("#new-lon").input_value() and page.locator("#new-lat").input_value()
+    assert "," in page.locator("#pick-text").inner_text()
     page.fill("#new-reporter", "张三")
     page.fill("#new-phone", "13812345678")
     page.click("#new-submit")
     page.wait_for_url("**/events/SJ*")
     code = page.url.rsplit("/", 1)[1]
     wait_state(page, "已上报")
+    page.wait_for_selector("#event-map[data-grid='1']")  # located to a grid, drawn with its boundary
     assert page.locator("#event-reporter").inner_text() != "张三", "the reporter's name is masked"
     assert "1381234" not in page.locator("#event-reporter-phone").inner_text()
 
@@ -159,6 +164,8 @@ def test_operator_to_department_closed_loop(new_page, live_server, screenshots, 
     page.fill("#dispatch-note", "请城管局处置")
     page.click("#do-dispatch")
     wait_state(page, "已派遣")
+    page.wait_for_selector(".toast:has-text('已派遣')")  # said once, for this action
+    assert page.locator(".toast:has-text('已派遣')").count() == 1
     timeline = page.locator("#event-timeline")
     assert timeline.locator(".timeline-item").first.get_attribute("data-action") == "dispatch"
     assert CG in timeline.locator(".timeline-item").first.inner_text()

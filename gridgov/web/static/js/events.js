@@ -79,11 +79,12 @@
   });
 
   // --- detail -------------------------------------------------------------------------------
-  document.addEventListener("htmx:oobAfterSwap", function (ev) {
-    var target = ev.detail.target;
-    if (!target || target.id !== "event-actions") return;
-    var done = $("#action-done", target);
-    if (done) toast(done.getAttribute("data-toast-text"), "success");
+  document.addEventListener("htmx:afterRequest", function () {
+    // the action panel came back out of band (swapped by now): say what was done, once
+    var done = $("#event-actions #action-done[data-toast-text]");
+    if (!done) return;
+    toast(done.getAttribute("data-toast-text"), "success");
+    done.removeAttribute("data-toast-text");
   });
 
   document.addEventListener("click", function (ev) {
