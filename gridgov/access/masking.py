@@ -7,9 +7,15 @@ purpose (which is audited). The forms follow common practice in Chinese governme
 - mobile phone: first 3 and last 4 → ``138****5678``; landline: area code and last 2
 - name: surname and, for 3+ characters, the last character → ``张*三``, ``张*``, ``欧阳**娜``
 - address: up to the community/road level, the rest starred → ``辽阳县人民街道团结社区****``
+- free text naming a contact (``李四（儿子）13912345678``): names and numbers inside it masked
 """
 
 from __future__ import annotations
+
+import re
+
+_NUMBER = re.compile(r"\d[\d-]{6,}[\dXx]?")
+_HAN_NAME = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,4}(?=[（(\s,，;；:：]|\d|$)")
 
 
 def mask_citizen_id(value: str | None) -> str | None:
@@ -49,3 +55,23 @@ def mask_address(value: str | None, keep: int = 12) -> str | None:
     if len(value) <= keep:
         return value
     return value[:keep] + "****"
+
+
+def mask_contact(value: str | None) -> str | None:
+    """Free text naming a person and a number: each number masked as a phone (or an ID when it is
+    one), a leading 2–4 character name masked as a name; the rest (a relation in brackets) kept."""
+    if not value:
+        return value
+
+    def number(m: re.Match) -> str:
+        text = m.group(0)
+        return mask_citizen_id(text) if len(text) >= 15 and "-" not in text else mask_phone(text) or text
+
+    masked = _NUMBER.sub(number, value)
+    return _HAN_NAME.sub(lambda m: mask_name(m.group(0)) or "", masked, count=1)
+
+
+def mask_by_kind(kind: str, value: str | None) -> str | None:
+    """Mask ``value`` as a ``kind`` of personal data: id | phone | name | address | contact."""
+    return {"id": mask_citizen_id, "phone": mask_phone, "name": mask_name, "address": mask_address,
+            "contact": mask_contact}[kind](value)

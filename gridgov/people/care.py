@@ -15,7 +15,7 @@ from gridgov.access.roles import Permission, Role
 from gridgov.access.scope import require_visible, scope_clause
 from gridgov.access.service import require_permission
 from gridgov.errors import Invalid, NotFound
-from gridgov.people.groups import GROUPS, validate_attributes
+from gridgov.people.groups import GROUPS, mask_attributes, validate_attributes
 from gridgov.people.models import Person, SpecialGroupMember, Visit
 from gridgov.people.service import get_person, person_out
 from gridgov.places.history import record_change
@@ -26,7 +26,7 @@ VISIT_METHODS = {"home": "入户走访", "phone": "电话联系", "video": "视�
 def member_out(m: SpecialGroupMember, person: Person | None = None, today: date | None = None) -> dict[str, Any]:
     today = today or date.today()
     out = {"id": m.id, "person_id": m.person_id, "group": m.group, "group_label": GROUPS[m.group].label,
-           "attributes": json.loads(m.attributes), "risk_level": m.risk_level,
+           "attributes": mask_attributes(m.group, json.loads(m.attributes)), "risk_level": m.risk_level,
            "visit_interval_days": m.visit_interval_days, "responsible_user_id": m.responsible_user_id,
            "grid_code": m.grid_code, "last_visit_at": m.last_visit_at, "next_visit_due": m.next_visit_due,
            "overdue_days": max(0, (today - m.next_visit_due).days), "valid_from": m.valid_from, "valid_to": m.valid_to}

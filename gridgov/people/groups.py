@@ -14,6 +14,7 @@ class Attribute:
     kind: str = "text"  # text | date | int | choice
     required: bool = False
     choices: tuple[str, ...] = ()
+    personal: str | None = None  # how the value is masked in responses: id | name | contact (None: not personal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,24 +45,24 @@ GROUPS: dict[str, Group] = {g.code: g for g in (
     Group("mental_disorder", "严重精神障碍患者", 14, (
         Attribute("diagnosis", "诊断"),
         Attribute("danger_level", "危险性评估等级（0-5）", "int", True),
-        Attribute("guardian", "监护人"),
+        Attribute("guardian", "监护人", personal="name"),
     )),
     Group("petition_focus", "信访重点人员", 7, (
         Attribute("claim", "主要诉求", "text", True),
         Attribute("measures", "稳控措施"),
     )),
     Group("left_behind_child", "留守儿童", 30, (
-        Attribute("guardian", "监护人", "text", True),
+        Attribute("guardian", "监护人", "text", True, personal="name"),
         Attribute("parents_workplace", "父母务工地"),
     )),
     Group("elderly_alone", "独居老人", 7, (
         Attribute("health", "健康状况", "choice", False, ("良好", "一般", "较差", "失能")),
-        Attribute("emergency_contact", "紧急联系人"),
+        Attribute("emergency_contact", "紧急联系人", personal="contact"),
     )),
     Group("disabled", "残疾人", 30, (
         Attribute("category", "残疾类别", "choice", True, ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")),
         Attribute("grade", "残疾等级", "choice", True, ("一级", "二级", "三级", "四级")),
-        Attribute("certificate_no", "残疾证号"),
+        Attribute("certificate_no", "残疾证号", personal="id"),
     )),
     Group("subsistence", "低保对象", 90, (
         Attribute("category", "低保类别", "choice", True, ("城市低保", "农村低保")),
@@ -69,6 +70,16 @@ GROUPS: dict[str, Group] = {g.code: g for g in (
         Attribute("approved_on", "核定日期", "date"),
     )),
 )}
+
+
+def mask_attributes(group: str, attributes: dict) -> dict:
+    """The attributes as responses show them: personal values (a guardian's name, an emergency
+    contact, a certificate number that embeds the citizen ID) masked like the person's own data."""
+    from gridgov.access.masking import mask_by_kind
+
+    spec = GROUPS.get(group)
+    kinds = {a.key: a.personal for a in spec.attributes if a.personal} if spec else {}
+    return {k: mask_by_kind(kinds[k], v) if k in kinds and isinstance(v, str) else v for k, v in attributes.items()}
 
 
 def validate_attributes(group: str, attributes: dict) -> list[str]:

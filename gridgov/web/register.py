@@ -10,7 +10,6 @@ rule and audit entry are the service's) and swaps the unmasked facts in place.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +19,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from gridgov.access.deps import Db
-from gridgov.access.masking import mask_citizen_id
 from gridgov.access.models import User
 from gridgov.access.roles import Permission
 from gridgov.errors import Invalid, NotFound
@@ -127,12 +125,9 @@ def _person_extras(db: Db, user: User, p: Any) -> dict[str, Any]:
                         "content": v.content, "findings": v.findings, "worker": name} for v, name in visits]}
 
 
-ID_LIKE = re.compile(r"^\d{14,}[\dXx]*$")
-
-
 def group_attributes(group: str, attributes: dict[str, Any]) -> list[tuple[str, str]]:
-    """A member's group attributes as (label, value), in the group's order; numbers that carry a
-    citizen ID (a disability certificate number is the ID plus two digits) are masked like one."""
+    """A member's group attributes as (label, value), in the group's order (already masked by
+    :func:`gridgov.people.care.member_out`)."""
     spec = GROUPS.get(group)
     labels = {a.key: a.label for a in spec.attributes} if spec else {}
     rows = []
@@ -141,7 +136,7 @@ def group_attributes(group: str, attributes: dict[str, Any]) -> list[tuple[str, 
         if value in (None, ""):
             continue
         text = str(value)
-        rows.append((labels.get(key, key), mask_citizen_id(text) if ID_LIKE.match(text) else text))
+        rows.append((labels.get(key, key), text))
     return rows
 
 

@@ -128,7 +128,8 @@ def test_search_kinds(client, auth, place):
 
 def test_households_organizations_groups_visits(client, auth, place, demo_db):
     h = auth("grid_worker")
-    head = client.post("/api/v1/persons", headers=h, json={"citizen_id": new_id(date(1950, 2, 2)), "name": "孙大爷",
+    head_id = new_id(date(1950, 2, 2))
+    head = client.post("/api/v1/persons", headers=h, json={"citizen_id": head_id, "name": "孙大爷",
                                                           "house_id": place["houses"][1]["id"]}).json()
     kid = client.post("/api/v1/persons", headers=h, json={"citizen_id": new_id(date(2015, 2, 2)), "name": "孙小宝",
                                                          "house_id": place["houses"][1]["id"]}).json()
@@ -147,6 +148,14 @@ def test_households_organizations_groups_visits(client, auth, place, demo_db):
         "group": "elderly_alone", "attributes": {"health": "一般"}, "responsible_user_id": me["id"],
         "visit_interval_days": 7}).json()
     assert m["group_label"] == "独居老人" and m["overdue_days"] == 0
+    # personal attributes come back masked (the certificate number embeds the citizen ID)
+    cert = head_id + "11"
+    d = client.post(f"/api/v1/persons/{kid['id']}/special-groups", headers=h, json={
+        "group": "disabled", "attributes": {"category": "肢体", "grade": "二级", "certificate_no": cert}})
+    assert d.status_code == 201, d.text
+    assert d.json()["attributes"]["certificate_no"] == cert[:4] + "*" * (len(cert) - 8) + cert[-4:]
+    listed = client.get("/api/v1/special-groups", headers=h, params={"group": "disabled"}).json()
+    assert cert not in str(listed)
     v = client.post("/api/v1/visits", headers=h, json={"member_id": m["id"], "content": "上门查看，身体尚可"})
     assert v.status_code == 201, v.text
     assert client.post("/api/v1/visits", headers=h, json={"member_id": m["id"], "content": " "}).status_code == 422
