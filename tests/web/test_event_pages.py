@@ -6,6 +6,7 @@ workflow in place, and the server time of the list and detail pages (reported, n
 from __future__ import annotations
 
 import re
+import secrets
 import statistics
 import time
 
@@ -212,3 +213,46 @@ def test_reverse_evaluation_of_the_department_on_a_closed_event(live_server, ope
     assert r.status_code == 403 and 'data-error-code="not_your_step"' in r.text
     assert 'id="review-form"' not in handler.get(f"/events/{code}").text
     handler.close()
+
+
+# --- in process, on both databases -----------------------------------------------------------------
+
+def test_list_action_and_bulk_on_every_backend(demo_app, demo_db):
+    """The same pages through the app in process, on SQLite and PostgreSQL: a filtered list, the
+    detail, an action through the form route (savepoints, optimistic lock) and a bulk accept."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(demo_app, follow_redirects=False) as c:
+        c.headers.update(HTML)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+        username, password = demo_db.users["operator"]
+        assert c.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                      "next": "/events"}).status_code == 303
+        page = c.get("/events?queue=all&severity=normal&since=2020-01-01")
+        assert page.status_code == 200
+        assert set(re.findall(r'<span class="badge sev-(\w+)"', page.text)) == {"normal"}
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
+        htmx = {**HTMX, "X-CSRF-Token": csrf}
+        codes, word = [], "两库" + secrets.token_hex(3)
+        for n in range(3):
+            r = c.post("/events/new", headers=htmx, data={"item_code": "CG001", "description": f"两库测试 {n}",
+                                                           "title": word, "channel": "centre",
+                                                           "region_code": demo_db.first_grid})
+            assert r.status_code == 204, r.text
+            codes.append(r.headers["hx-redirect"].rsplit("/", 1)[1])
+        detail = c.get(f"/events/{codes[0]}")
+        version = int(re.search(r'name="version" value="(\d+)"', detail.text).group(1))
+        r = c.post(f"/events/{codes[0]}/actions/accept", headers=htmx, data={"version": version})
+        assert r.status_code == 200 and 'id="event-state">已受理<' in r.text
+        r = c.post(f"/events/{codes[0]}/actions/accept", headers=htmx, data={"version": version})
+        assert r.status_code == 409
+        listing = c.get("/events", params={"queue": "to_accept", "q": word},
+                        headers={**HTMX, "HX-Target": "event-results"})
+        ids = re.findall(r'name="ids" value="([\d:]+)"', listing.text)
+        assert len(ids) == 2
+        first_id = ids[0].split(":")[0]
+        r = c.post("/events/bulk", headers=htmx, data={"bulk_action": "accept", "ids": ids + [f"{first_id}:1"]})
+        assert r.status_code == 200
+        assert 'data-done="2"' in r.text and 'data-failed="1"' in r.text and 'data-status="409"' in r.text
+        for code in codes:
+            assert 'id="event-state">已受理<' in c.get(f"/events/{code}").text
