@@ -225,6 +225,7 @@ def test_detail_map_and_duplicates(new_page, live_server, screenshots):
     assert e["code"] in page.locator("#event-timeline .timeline-item").first.inner_text()
     merged = api(live_server, "operator", "GET", f"/api/v1/events/{twin['code']}").json()
     assert merged["state"] == "merged" and merged["merged_into_id"] == e["id"]
+    assert page.locator("#merged-into").get_attribute("href") == f"/events/{e['id']}"
     page.screenshot(path=screenshots / "events-detail-merged.png", full_page=True, caret="initial")
 
 

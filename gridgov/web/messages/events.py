@@ -97,6 +97,7 @@ ZH: dict[str, str] = {
     "events.handle_due_at": "处置时限",
     "events.extension_pending": "待审批延期 {hours} 工作小时",
     "events.extended": "已延期",
+    "events.merged_into": "查看合并后的事件",
     "events.rework": "返工 {n} 次",
     "events.rating": "群众评价",
     "events.location": "位置",
