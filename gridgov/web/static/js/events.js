@@ -179,6 +179,8 @@
     $("#notice-send-error").textContent = "";
   });
 
+  var category = $("#f-category");
+  if (category && category.value) filterItems(category.value, "#f-item");
   updateBulk();
   updateBulkFields();
   eventMap();
