@@ -246,7 +246,7 @@ def heat(db: Session, user: User, bbox: tuple[float, float, float, float], zoom:
     for cell, n in cells:
         ring = h3.cell_to_boundary(format(cell, "x"))
         out.append({"h3": format(cell, "x"), "count": n,
-                    "boundary": [[round(lat, 6), round(lon, 6)] for lat, lon in ring]})
+                    "boundary": [[round(lat, 5), round(lon, 5)] for lat, lon in ring]})
     return {"resolution": res, "period": period, "total": int(sum(counts.values())),
             "max": max(counts.values(), default=0), "breaks": quantile_breaks(counts.values()),
             "truncated": truncated, "cells": out}
@@ -376,7 +376,8 @@ def metric_values(db: Session, user: User, level: str, bbox: tuple[float, float,
         length = CODE_LENGTH[level]
         prefix = _common_prefix(codes)
         if metric == "population":
-            counted = _population_by_code(db, user, length, prefix)
+            # counted per county (the cache then serves every view within it) or the view's range
+            counted = _population_by_code(db, user, length, prefix[:6])
         else:
             group = func.substr(Event.region_code, 1, length)
             conds = [metric_clause(metric, now, wide=_wide(user, prefix)), visible_clause(user)]
