@@ -155,7 +155,7 @@ def prepare(url: str, scale: str, clients: int, seed: int) -> dict:
     from gridgov.db import analyze
 
     with session_scope(engine) as db:
-        analyze(db, ["events", "event_logs", "audit_entries", "users", "auth_sessions"])
+        analyze(db, "events", "event_logs", "audit_log", "users", "auth_sessions")
     engine.dispose()
     return {"workers": workers, "items": items, "grids": len(grids)}
 
@@ -301,6 +301,8 @@ def bench_backend(backend: str, args, wrk: str) -> dict:
             log(f"[{backend}] load: {args.clients} clients, {args.seconds} s …")
             load = run_wrk(wrk, scripts["load"], port, args.clients, args.threads, args.seconds)
             log(f"[{backend}]   {load}")
+            if load["requests"] == 0 or load["non201"]:
+                log((workdir / "server.log").read_text()[-3000:])
         finally:
             stop_server(proc)
         check = check_database(url, [tags["baseline"], tags["load"]])

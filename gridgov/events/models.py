@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridgov.db import Base, SearchText, UTCDateTime, utcnow
@@ -85,6 +85,13 @@ class Event(Located, Base):
         Index("ix_events_lead", "lead_department_id", "state"),
         Index("ix_events_created", "created_at"),
         Index("ix_events_merged_into", "merged_into_id"),
+        # the flagged few, newest first: the overdue and due-soon queues and their badges at millions
+        # of events (benchmarks/bench_events_scale.py); an item's events newest first (search by item)
+        Index("ix_events_overdue_id", "id", postgresql_where=text("overdue IS TRUE"),
+              sqlite_where=text("overdue IS TRUE")),
+        Index("ix_events_due_soon_id", "id", postgresql_where=text("warned IS TRUE AND overdue IS FALSE"),
+              sqlite_where=text("warned IS TRUE AND overdue IS FALSE")),
+        Index("ix_events_item_id", "item_code", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

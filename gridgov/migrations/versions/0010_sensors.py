@@ -1,5 +1,6 @@
-"""sensors: device and integration keys (hash only), registered devices, alarms received; on
-PostgreSQL, trigram indexes for the event search's text match (title, address)
+"""sensors: device and integration keys (hash only), registered devices, alarms received; event
+indexes for millions of events: the overdue and due-soon few, an item's events newest first, and on
+PostgreSQL trigram indexes for the search's text match (title, address)
 
 Revision ID: 0010_sensors
 Revises: 0008_reviews
@@ -76,6 +77,13 @@ def upgrade() -> None:
     with op.batch_alter_table("sensor_alarms", schema=None) as batch_op:
         batch_op.create_index("ix_sensor_alarms_event", ["event_id"], unique=False)
 
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index("ix_events_overdue_id", ["id"], unique=False,
+                              postgresql_where=sa.text("overdue IS TRUE"), sqlite_where=sa.text("overdue IS TRUE"))
+        batch_op.create_index("ix_events_due_soon_id", ["id"], unique=False,
+                              postgresql_where=sa.text("warned IS TRUE AND overdue IS FALSE"),
+                              sqlite_where=sa.text("warned IS TRUE AND overdue IS FALSE"))
+        batch_op.create_index("ix_events_item_id", ["item_code", "id"], unique=False)
     _trigram_indexes()
 
 
@@ -106,6 +114,10 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name in TRGM_INDEXES:
             op.execute(f"DROP INDEX IF EXISTS {name}")
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_item_id")
+        batch_op.drop_index("ix_events_due_soon_id")
+        batch_op.drop_index("ix_events_overdue_id")
     with op.batch_alter_table("sensor_alarms", schema=None) as batch_op:
         batch_op.drop_index("ix_sensor_alarms_event")
 
