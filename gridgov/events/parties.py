@@ -6,7 +6,7 @@ assignments, reporter).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from gridgov.access.models import User
@@ -44,12 +44,19 @@ def parties_of(db: Session, user: User | None, event: Event) -> set[Party]:
 
 
 def visible_clause(user: User | None) -> ColumnElement[bool]:
-    """Events a user may see: their region scope, their department's events and summons, their own reports."""
-    terms = [scope_clause(user, region_column=Event.region_code, department_column=Event.lead_department_id)]
-    if user is not None and user.role == Role.handler and user.department_id is not None:
-        # EXISTS, not IN (SELECT …): at millions of events PostgreSQL cannot hash a department's many
-        # assignments inside the OR and plans a scan per row (seconds); EXISTS probes the unique index
-        terms.append(exists().where(Assignment.event_id == Event.id, Assignment.department_id == user.department_id))
+    """Events a user may see: centre, leaders and grid workers their region subtree; a department's
+    handlers only the events their department leads or was summoned to (not every event in the region
+    the department serves: those carry residents' reports that are none of the department's business);
+    everyone their own reports."""
+    if user is not None and user.role == Role.handler:
+        terms: list[ColumnElement[bool]] = [false()]
+        if user.department_id is not None:
+            # EXISTS, not IN (SELECT …): at millions of events PostgreSQL cannot hash a department's many
+            # assignments inside the OR and plans a scan per row (seconds); EXISTS probes the unique index
+            terms += [Event.lead_department_id == user.department_id,
+                      exists().where(Assignment.event_id == Event.id, Assignment.department_id == user.department_id)]
+    else:
+        terms = [scope_clause(user, region_column=Event.region_code, department_column=Event.lead_department_id)]
     if user is not None:
         terms.append(Event.reporter_user_id == user.id)
     return or_(*terms)

@@ -257,3 +257,18 @@ def test_notices_with_receipts_and_replies(client, auth, demo_db):
     assert client.post("/api/v1/notices", headers=auth("grid_worker"), json={
         "title": "x", "body": "y", "region_code": demo_db.first_grid}).status_code == 403
     assert client.post(f"/api/v1/notices/{nid}/read", headers=auth("resident")).status_code == 404
+
+
+def test_a_department_sees_only_its_own_events_not_every_event_of_its_region(client, auth):
+    """Handlers see the events their department leads or was summoned to; another department's
+    event in the same county is 404 to them (not even confirmed to exist), and lists leave it out."""
+    mine = client.get("/api/v1/auth/me", headers=auth("handler")).json()["department"]["id"]
+    events = client.get("/api/v1/events", headers=auth("operator"), params={"limit": 200}).json()["items"]
+    foreign = next(e for e in events if e.get("lead_department_id") not in (None, mine))
+    assert client.get(f"/api/v1/events/{foreign['code']}", headers=auth("handler")).status_code == 404
+    listed = client.get("/api/v1/events", headers=auth("handler"), params={"limit": 200}).json()["items"]
+    assert listed and foreign["code"] not in {e["code"] for e in listed}
+    for e in listed:  # each listed event is the department's own, or it was summoned to it
+        if e["lead_department_id"] != mine:
+            detail = client.get(f"/api/v1/events/{e['code']}", headers=auth("handler")).json()
+            assert mine in {a["department_id"] for a in detail["assignments"]}
