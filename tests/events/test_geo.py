@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import h3
 import numpy as np
 import pytest
+import schemathesis
 import shapely
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -343,3 +344,18 @@ def test_grids_limit_truncates_and_is_validated(client, auth, county):
     for bad in (0, 5001, "x"):
         r = client.get("/api/v1/grids", headers=h, params={**params, "limit": bad})
         assert r.status_code == 422 and r.json()["error"]["message"]
+
+
+# --- generated input ----------------------------------------------------------------------------
+
+map_schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex="^/api/v1/(map/|grids)")
+
+
+@map_schema.parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_map_endpoints_never_fail_with_a_server_error(case, auth):
+    for role in ("leader", "grid_worker"):
+        response = case.call(headers=auth(role))
+        assert response.status_code < 500, (case.path, case.query, response.text[:300])
+        if response.status_code >= 400:
+            assert response.json()["error"]["message"]
