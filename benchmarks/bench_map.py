@@ -17,7 +17,7 @@ compare against the naive baselines, run in the same process on the same viewpor
 
 * grids: the original ``regions.service.features_in_bbox`` (clip + simplify every time, dicts encoded
   by FastAPI's ``jsonable_encoder`` + ``json.dumps``, everything up to 5,000 features: the old page);
-* metrics: one COUNT query per region in view;
+* metrics: one COUNT query per region in view (over the code index);
 * heat: every event row in the view fetched and ``h3.cell_to_parent`` per row in Python;
 * events: every open event in the view fetched and encoded (no clustering).
 
@@ -89,6 +89,7 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from gridgov.access.models import User
+    from gridgov.access.scope import subtree_clause
     from gridgov.app import create_app
     from gridgov.db import get_engine, session_scope, utcnow
     from gridgov.demo.loader import DEMO_PASSWORD
@@ -176,10 +177,10 @@ def main() -> None:
                 if metric == "population":
                     from gridgov.people.models import Person
                     values = {c: db.scalar(select(func.count()).select_from(Person).where(
-                        Person.grid_code.startswith(c))) for c in codes}
+                        subtree_clause(Person.grid_code, c))) for c in codes}
                 else:
                     values = {c: db.scalar(select(func.count()).select_from(Event).where(
-                        Event.region_code.startswith(c), geo_service.metric_clause(metric),
+                        subtree_clause(Event.region_code, c), geo_service.metric_clause(metric),
                         visible_clause(leader))) for c in codes}
                 json.dumps(values)
                 base.append((time.perf_counter() - t) * 1000)
