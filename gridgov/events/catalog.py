@@ -189,6 +189,13 @@ def add_rule(db: Session, actor: User, data: dict[str, Any]) -> ResponsibilityRu
     require_permission(actor, Permission.catalog_manage)
     if not data.get("item_code") and not data.get("category_code"):
         raise Invalid("请指定事项编码或类别编码", code="rule_target_required")
+    v = current_version(db)
+    item, cat = data.get("item_code"), data.get("category_code")
+    if item and db.scalar(select(CatalogItem.id).where(CatalogItem.version_id == v.id, CatalogItem.code == item)) is None:
+        raise Invalid(f"事项编码：{item} 不在现行事项清单中", code="unknown_item")
+    if cat and db.scalar(select(CatalogCategory.id).where(CatalogCategory.version_id == v.id,
+                                                         CatalogCategory.code == cat)) is None:
+        raise Invalid(f"类别编码：{cat} 不在现行事项清单中", code="unknown_category")
     if db.get(Department, data["lead_department_id"]) is None:
         raise Invalid("牵头部门不存在", code="unknown_department")
     rule = ResponsibilityRule(item_code=data.get("item_code"), category_code=data.get("category_code"),

@@ -19,7 +19,7 @@ HOUSE_NOT_FOUND = err(404, "house_not_found", "房屋不存在", "房屋不存�
 HOUSEHOLD_NOT_FOUND = err(404, "household_not_found", "户不存在")
 ORG_NOT_FOUND = err(404, "organization_not_found", "单位不存在")
 DECLARATION_NOT_FOUND = err(404, "declaration_not_found", "申报不存在")
-ALREADY_REVIEWED = err(409, "already_reviewed", "该申报已已通过，不能重复审核", "该申报已审核过")
+ALREADY_REVIEWED = err(409, "already_reviewed", "该申报已通过，不能重复审核", "该申报已审核过")
 BAD_ID = err(422, "invalid_citizen_id", "身份证号无效：身份证号校验位错误：应为 X，实为 1", "身份证号等字段校验失败")
 # anyone may call these: rate-limited per client IP (and per building link for declarations)
 public = APIRouter(prefix="/api/v1/public", tags=["public"], route_class=LimitedRoute,

@@ -129,7 +129,7 @@ def _reviewable(db: Session, actor: User, declaration_id: int) -> Declaration:
         raise NotFound("申报不存在", code="declaration_not_found")
     require_visible(actor, region_code=d.grid_code, what="该申报")
     if d.status != "pending":
-        raise Conflict(f"该申报已{STATUS_LABELS[d.status]}，不能重复审核", code="already_reviewed")
+        raise Conflict(f"该申报{STATUS_LABELS[d.status]}，不能重复审核", code="already_reviewed")
     return d
 
 

@@ -204,9 +204,14 @@ def move_person(db: Session, actor: User | None, person_id: int, house_id: int, 
         p = db.get(Person, person_id)
     house = _house_in_scope(db, actor, house_id)
     before = snapshot(p, PERSON_FIELDS)
-    for r in db.scalars(select(Residence).where(Residence.person_id == p.id, Residence.valid_to.is_(None))):
+    current = list(db.scalars(select(Residence).where(Residence.person_id == p.id, Residence.valid_to.is_(None))))
+    for r in current:
         if r.house_id == house.id:
             raise Conflict("此人已登记居住在该房屋", code="already_resident")
+        if r.valid_from is not None and on < r.valid_from:
+            raise Invalid(f"迁入日期 {on} 早于现住址的起始日期 {r.valid_from}：历史不能倒序",
+                          code="move_before_current_residence")
+    for r in current:
         r.valid_to = on
     db.add(Residence(person_id=p.id, house_id=house.id, role=role, valid_from=on, source=source))
     _place_in_house(p, house)

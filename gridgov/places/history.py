@@ -12,6 +12,32 @@ from sqlalchemy.orm import Session
 from gridgov.access import audit
 from gridgov.places.models import RecordChange
 
+#: the fields of each register record that are personal data, and how their values are masked when a
+#: change history is read (the history keeps the values; whoever reads it sees them as the record's
+#: own masked view shows them — a reveal is for the record, not its history)
+PERSONAL_FIELDS: dict[str, dict[str, str]] = {
+    "person": {"name": "name", "citizen_id": "id", "phone": "phone", "birth_date": "date",
+               "hukou_address": "address", "residence_address": "address"},
+    "house": {"owner_name": "name", "owner_phone": "phone", "owner_citizen_id": "id"},
+    "organization": {"legal_rep_name": "name", "legal_rep_citizen_id": "id", "legal_rep_phone": "phone",
+                     "contact_name": "name", "contact_phone": "phone"},
+}
+
+
+def masked_changes(entity_type: str, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """A change row's ``{field: [before, after]}`` with personal values masked."""
+    from gridgov.access.masking import mask_by_kind
+
+    kinds = PERSONAL_FIELDS.get(entity_type, {})
+
+    def mask(kind: str, value: Any) -> Any:
+        if value in (None, ""):
+            return value
+        return "****-**-**" if kind == "date" else mask_by_kind(kind, str(value))
+
+    return {field: [mask(kinds[field], v) for v in pair] if field in kinds else pair
+            for field, pair in changes.items()}
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, date | datetime):

@@ -16,7 +16,7 @@ from gridgov.access.scope import require_visible, scope_clause
 from gridgov.access.service import require_permission
 from gridgov.errors import Conflict, NotFound
 from gridgov.places.addressing import address_key
-from gridgov.places.history import get_register_record, record_change, snapshot
+from gridgov.places.history import get_register_record, masked_changes, record_change, snapshot
 from gridgov.places.models import Building, House, RecordChange
 from gridgov.places.schemas import STATUS_LABELS, USE_LABELS
 from gridgov.regions.service import place_point
@@ -184,7 +184,8 @@ def history(db: Session, actor: User, entity_type: str, entity_id: int, grid_cod
     require_visible(actor, region_code=grid_code)
     rows = db.scalars(select(RecordChange).where(RecordChange.entity_type == entity_type,
                                                  RecordChange.entity_id == entity_id).order_by(RecordChange.id))
-    return [{"at": r.at, "actor_id": r.actor_id, "action": r.action, "changes": json.loads(r.changes)} for r in rows]
+    return [{"at": r.at, "actor_id": r.actor_id, "action": r.action,
+             "changes": masked_changes(entity_type, json.loads(r.changes))} for r in rows]
 
 
 def list_houses(db: Session, actor: User, *, building_id: int | None = None, grid_code: str | None = None,

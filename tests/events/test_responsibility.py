@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 
@@ -51,3 +52,16 @@ def test_import_quarantine_idempotent_and_used_for_dispatch(client, auth, demo_d
     assert client.get("/api/v1/catalog/rules/template.xlsx", headers=auth("operator")).status_code == 200
     bad = client.post("/api/v1/catalog/rules/import", headers=h, files={"file": ("x.csv", b"\x00\x01garbage", "text/csv")})
     assert 400 <= bad.status_code < 500
+
+
+@pytest.mark.parametrize("target,code", [({"item_code": "NOPE1"}, "unknown_item"),
+                                         ({"category_code": "NOPE"}, "unknown_category"),
+                                         ({}, "rule_target_required")])
+def test_a_rule_for_an_item_or_category_the_catalog_does_not_have_is_refused(client, auth, demo_db, target, code):
+    dept = client.get("/api/v1/departments", headers=auth("admin")).json()[0]["id"]
+    r = client.post("/api/v1/catalog/rules", headers=auth("admin"),
+                    json={**target, "region_code": demo_db.top_code, "lead_department_id": dept})
+    assert r.status_code == 422 and r.json()["error"]["code"] == code, r.text
+    ok = client.post("/api/v1/catalog/rules", headers=auth("admin"),
+                     json={"item_code": "CG001", "region_code": demo_db.top_code, "lead_department_id": dept})
+    assert ok.status_code == 201, ok.text

@@ -73,8 +73,17 @@ def test_person_lifecycle_masking_reveal_and_audit(client, auth, place, demo_db)
     assert r.status_code == 200, r.text
     res = client.get(f"/api/v1/persons/{p['id']}/residences", headers=h).json()
     assert len(res) == 2 and res[0]["valid_to"] is not None and res[1]["valid_to"] is None
+    # a move dated before the current residence began would make the history run backwards
+    back = client.post(f"/api/v1/persons/{p['id']}/move", headers=h,
+                       json={"house_id": place["houses"][0]["id"], "on": "2001-01-01"})
+    assert back.status_code == 422 and back.json()["error"]["code"] == "move_before_current_residence"
+    assert len(client.get(f"/api/v1/persons/{p['id']}/residences", headers=h).json()) == 2
     hist = client.get(f"/api/v1/persons/{p['id']}/history", headers=h).json()
     assert [x["action"] for x in hist] == ["create", "move"] and "house_id" in hist[1]["changes"]
+    # the history shows personal values masked, as the record itself does
+    created = hist[0]["changes"]
+    assert created["name"] == [None, "王*英"] and created["phone"] == [None, "138****5678"]
+    assert created["birth_date"][1] == "****-**-**" and "王秀英" not in str(hist) and "13812345678" not in str(hist)
 
 
 @pytest.mark.parametrize("body,code", [
