@@ -582,7 +582,7 @@ def _inbox_context(db: Db, user: User) -> dict[str, Any]:
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request, db: Db, user: PageUser) -> Response:
     _staff(user)
-    return render(request, user, "events/inbox.html", nav="events", **_inbox_context(db, user))
+    return render(request, user, "events/inbox.html", nav="inbox", **_inbox_context(db, user))
 
 
 @router.post("/inbox/read", response_class=HTMLResponse)

@@ -107,6 +107,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("dashboard", "/dashboard", "nav.dashboard",
             lambda u: has_role(u, Role.admin, Role.operator, Role.leader, Role.handler)),
     NavItem("screen", "/screen", "nav.screen", lambda u: has_role(u, Role.admin, Role.operator, Role.leader)),
+    NavItem("inbox", "/inbox", "nav.inbox", lambda u: has_role(u, *STAFF)),
     NavItem("admin", "/admin/users", "nav.admin", lambda u: has_role(u, Role.admin)),
 )
 
