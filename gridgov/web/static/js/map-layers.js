@@ -111,7 +111,7 @@
         data.clusters.forEach(function (c) {
           var size = Math.round(26 + Math.min(22, Math.sqrt(c.count) * 2));
           var icon = L.divIcon({
-            className: "event-cluster sev-" + (c.severity || "normal") + (c.overdue ? " has-overdue" : ""),
+            className: "event-cluster cluster-" + (c.severity || "normal") + (c.overdue ? " has-overdue" : ""),
             html: "<span>" + String(Number(c.count)) + "</span>", iconSize: [size, size],
           });
           var m = L.marker([c.lat, c.lon], {icon: icon, pane: "pane-events", keyboard: false,
