@@ -1,5 +1,5 @@
-"""Rate limits for the endpoints anyone may call without logging in (self-declaration, status
-look-ups; the events domain's resident reports can use the same).
+"""Rate limits for the endpoints anyone may call without logging in (self-declaration, resident
+reports with their photos and ratings, status look-ups).
 
 A small in-process token bucket per key: a key (a client IP, a building's declaration token) may
 spend ``burst`` requests at once, and gets ``per_minute`` back every minute. Refused requests get
@@ -90,7 +90,7 @@ def rates_from_settings() -> dict[str, Rate]:
     s = get_settings()
     per_ip = Rate(s.public_rate_per_minute, s.public_rate_burst)
     per_token = Rate(s.public_rate_token_per_minute, s.public_rate_token_burst)
-    return {"declare": per_ip, "lookup": per_ip, "declare_token": per_token}
+    return {"declare": per_ip, "lookup": per_ip, "report": per_ip, "declare_token": per_token}
 
 
 _registry_lock = threading.Lock()

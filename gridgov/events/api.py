@@ -15,10 +15,13 @@ from gridgov.events.parties import get_visible
 from gridgov.events.workflow import Action
 from gridgov.integration.http import upload_bytes, xlsx_response
 from gridgov.openapi import binary, err, errors, ok, xlsx
+from gridgov.ratelimit import RATE_LIMITED_RESPONSES, LimitedRoute, limit
 from gridgov.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["events"], responses=errors(401))
-public = APIRouter(prefix="/api/v1/public", tags=["public"])
+# anyone may call these: per client IP, reports, photos and ratings share the "report" limit and
+# look-ups the "lookup" one (gridgov.ratelimit; GRIDGOV_PUBLIC_RATE_*)
+public = APIRouter(prefix="/api/v1/public", tags=["public"], route_class=LimitedRoute)
 
 ActionName = Annotated[str, Path(pattern="^[a-z_]{3,24}$", description="A workflow action, e.g. accept, dispatch")]
 EventRef = Annotated[str, Path(pattern=r"^(\d{1,10}|SJ\d{8,20})$", description="Event id or code")]
@@ -260,8 +263,8 @@ def reply_notice(notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: sche
 # --- the resident ---------------------------------------------------------------------------
 
 @public.post("/attachments", status_code=201, response_model=schemas.AttachmentOut,
-             summary="Upload a photo for a resident report (no login)",
-             responses=errors(413, 415, 422) | ATTACHMENT_TOO_LARGE)
+             summary="Upload a photo for a resident report (no login)", dependencies=[limit("report")],
+             responses=errors(413, 415, 422) | ATTACHMENT_TOO_LARGE | RATE_LIMITED_RESPONSES)
 async def public_upload(db: Db, file: Annotated[UploadFile, File(description="现场照片：JPEG/PNG/WebP/HEIC，不超过 10 MB")],
                         user: OptionalUser) -> Any:
     return await _store(db, user, file)
@@ -269,7 +272,9 @@ async def public_upload(db: Db, file: Annotated[UploadFile, File(description="�
 
 @public.post("/reports", status_code=201, response_model=schemas.TrackingOut,
              summary="随手拍: report a problem (anonymous allowed); returns a tracking code",
-             responses={200: {"description": "Replay of an earlier report with the same client_id"}} | errors(422))
+             dependencies=[limit("report")],
+             responses={200: {"description": "Replay of an earlier report with the same client_id"}} | errors(422)
+             | RATE_LIMITED_RESPONSES)
 def resident_report(body: schemas.ResidentReportIn, response: Response, db: Db, user: OptionalUser) -> Any:
     data = body.model_dump()
     e, created = service.report(db, user, data, channel="resident",
@@ -280,14 +285,16 @@ def resident_report(body: schemas.ResidentReportIn, response: Response, db: Db, 
 
 
 @public.get("/reports/{tracking_code}", response_model=schemas.TrackingOut,
-            summary="Follow a report by its tracking code (no login)", responses=errors(422) | TRACKING_NOT_FOUND)
+            summary="Follow a report by its tracking code (no login)", dependencies=[limit("lookup")],
+            responses=errors(422) | TRACKING_NOT_FOUND | RATE_LIMITED_RESPONSES)
 def track(tracking_code: Annotated[str, Path(pattern="^[A-Za-z0-9]{6,16}$")], db: Db) -> Any:
     return service.public_view(db, service.by_tracking_code(db, tracking_code))
 
 
 @public.post("/reports/{tracking_code}/rating", response_model=schemas.TrackingOut,
              summary="Rate the result once the event is closed (满意 / 基本满意 / 不满意)",
-             responses=errors(422) | TRACKING_NOT_FOUND
+             dependencies=[limit("report")],
+             responses=errors(422) | TRACKING_NOT_FOUND | RATE_LIMITED_RESPONSES
              | err(409, "invalid_transition", "事件当前状态为「已上报」，不能执行「评价」", "事件尚未结案，或已评价",
                    {"state": "reported", "action": "evaluate"}))
 def rate(tracking_code: Annotated[str, Path(pattern="^[A-Za-z0-9]{6,16}$")], body: schemas.RatingIn, db: Db) -> Any:

@@ -121,6 +121,7 @@ def test_limits_can_be_switched_off(limited, monkeypatch):
         lambda: {
             "declare": ratelimit.Rate(0, 1),
             "lookup": ratelimit.Rate(0, 1),
+            "report": ratelimit.Rate(0, 1),
             "declare_token": ratelimit.Rate(0, 1),
         },
     )
@@ -132,3 +133,21 @@ def test_the_openapi_documents_the_429(client):
     spec = client.get("/openapi.json").json()
     op = spec["paths"]["/api/v1/public/declare/{token}"]["post"]
     assert "429" in op["responses"] and "Retry-After" in op["responses"]["429"]["headers"]
+
+
+def test_resident_reports_photos_and_ratings_share_a_per_ip_limit(limited):
+    """随手拍 needs no login, so a client IP may file only so many reports (and photos, ratings)
+    before a 429; a look-up by tracking code counts against the look-up limit, not this one."""
+    app, client, clock, _ = limited
+    ratelimit.configure(app, "report", per_minute=6, burst=2, clock=clock)
+    ratelimit.configure(app, "lookup", per_minute=60, burst=60, clock=clock)
+    assert client.post("/api/v1/public/reports", json={}).status_code == 422  # counted, even when invalid
+    assert client.post("/api/v1/public/reports/ABCD1234/rating", json={"rating": "satisfied"}).status_code == 404
+    assert_429(client.post("/api/v1/public/reports", json={}), "report", 10)
+    assert_429(client.post("/api/v1/public/attachments", files={"file": ("a.png", b"x", "image/png")}),
+               "report", 10)
+    assert client.get("/api/v1/public/reports/ABCD1234").status_code == 404
+    clock.now += 10
+    assert client.post("/api/v1/public/reports", json={}).status_code == 422
+    spec = client.get("/openapi.json").json()
+    assert "429" in spec["paths"]["/api/v1/public/reports"]["post"]["responses"]
