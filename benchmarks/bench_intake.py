@@ -15,7 +15,10 @@ For each backend (``--backends sqlite,postgresql``) the benchmark
    ``POST /api/v1/events`` with a bearer token, a unique ``client_id``, a real catalog item, a
    description and a point — first ONE client sequentially for ``--baseline-seconds`` (the
    baseline, same run), then ``--clients`` connections for ``--seconds``;
-5. stops the server and checks the database: events filed = 201 answers (plus at most one request
+5. accounts the CPU each side spent per report (the app server's processes, PostgreSQL's backends
+   for this database, wrk) — with every core busy, ``cores × 1000 / total ms`` is the ceiling this
+   machine allows, whatever the concurrency;
+6. stops the server and checks the database: events filed = 201 answers (plus at most one request
    per connection still in flight when wrk stopped), and the audit chain verifies (every report appends to it under the single head-row lock).
 
 wrk: Debian's ``wrk`` package; when it is missing the benchmark installs it with apt-get as root,
@@ -262,6 +265,59 @@ def run_wrk(wrk: str, script: Path, port: int, connections: int, threads: int, s
             "max_ms": round(r["max_us"] / 1000, 1), "mean_ms": round(r["mean_us"] / 1000, 1)}
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def server_pids(proc: subprocess.Popen) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    return [proc.pid, *map(int, out)]
+
+
+def postgres_pids(url: str) -> list[int]:
+    """The server processes of the app's pooled connections (their CPU is the database's share)."""
+    if not url.startswith("postgresql"):
+        return []
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND pid <> pg_backend_pid()")).scalars().all()
+    engine.dispose()
+    return list(pids)
+
+
+def cpu_run(wrk: str, script: Path, port: int, connections: int, threads: int, seconds: int,
+            proc: subprocess.Popen, url: str) -> dict:
+    """:func:`run_wrk`, plus the CPU each side spent per report: the app server's processes, the
+    database's (PostgreSQL backends of this database) and the load generator's (wrk)."""
+    import resource
+
+    app, db = server_pids(proc), postgres_pids(url)
+    before = (_cpu_seconds(app), _cpu_seconds(db), resource.getrusage(resource.RUSAGE_CHILDREN))
+    out = run_wrk(wrk, script, port, connections, threads, seconds)
+    db = sorted(set(db) | set(postgres_pids(url)))  # backends opened during the run count from 0
+    after = (_cpu_seconds(app), _cpu_seconds(db), resource.getrusage(resource.RUSAGE_CHILDREN))
+    n = max(out["created"], 1)
+    per = {"app": (after[0] - before[0]) / n * 1000, "database": (after[1] - before[1]) / n * 1000,
+           "load_generator": ((after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime))
+           / n * 1000}
+    total = sum(per.values())
+    out["cpu_ms_per_report"] = {k: round(v, 2) for k, v in per.items()} | {"total": round(total, 2)}
+    out["ceiling_reports_per_s_all_cores"] = round((os.cpu_count() or 1) * 1000 / total, 1) if total else None
+    return out
+
+
 def check_database(url: str, tags: list[str]) -> dict:
     from sqlalchemy import func, select
 
@@ -296,10 +352,10 @@ def bench_backend(backend: str, args, wrk: str) -> dict:
                 scripts[name].write_text(lua_script(setup, tag))
             run_wrk(wrk, scripts["warmup"], port, 8, 1, 3)
             log(f"[{backend}] baseline: 1 client, {args.baseline_seconds} s …")
-            baseline = run_wrk(wrk, scripts["baseline"], port, 1, 1, args.baseline_seconds)
+            baseline = cpu_run(wrk, scripts["baseline"], port, 1, 1, args.baseline_seconds, proc, url)
             log(f"[{backend}]   {baseline}")
             log(f"[{backend}] load: {args.clients} clients, {args.seconds} s …")
-            load = run_wrk(wrk, scripts["load"], port, args.clients, args.threads, args.seconds)
+            load = cpu_run(wrk, scripts["load"], port, args.clients, args.threads, args.seconds, proc, url)
             log(f"[{backend}]   {load}")
             if load["requests"] == 0 or load["non201"]:
                 log((workdir / "server.log").read_text()[-3000:])
