@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from gridgov.events.models import Event
 from gridgov.events.parties import visible_clause
 from gridgov.events.workflow import FINAL, State
 
+TRACKING_CODE = re.compile(r"[A-Za-z0-9]{6,16}")
 OPEN_STATES = tuple(s.value for s in State if s not in FINAL)
 
 QUEUES: dict[str, str] = {
@@ -91,7 +93,11 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
         if q.upper().startswith("SJ") or q.isdigit():
             conds.append(or_(Event.code == q.upper(), Event.external_id == q))
         else:
-            conds.append(or_(Event.title.contains(q, autoescape=True), Event.address.contains(q, autoescape=True)))
+            text = [Event.title.contains(q, autoescape=True), Event.address.contains(q, autoescape=True),
+                    Event.description.contains(q, autoescape=True)]
+            if TRACKING_CODE.fullmatch(q):  # a resident calling with the code on their receipt
+                text.append(Event.tracking_code == q.upper())
+            conds.append(or_(*text))
     if before_id:
         conds.append(Event.id < before_id)
     rows = list(db.scalars(select(Event).where(*conds).order_by(Event.id.desc()).limit(limit)))

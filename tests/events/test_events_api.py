@@ -272,3 +272,18 @@ def test_a_department_sees_only_its_own_events_not_every_event_of_its_region(cli
         if e["lead_department_id"] != mine:
             detail = client.get(f"/api/v1/events/{e['code']}", headers=auth("handler")).json()
             assert mine in {a["department_id"] for a in detail["assignments"]}
+
+
+def test_the_centre_finds_a_resident_report_by_its_tracking_code_or_a_word_of_its_text(client, auth, demo_db):
+    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
+    lon, lat = grid["center"]
+    word = "井盖缺失" + uuid.uuid4().hex[:6]
+    r = client.post("/api/v1/public/reports", json={"item_code": "CG001", "description": f"小区门口{word}，很危险",
+                                                   "lon": lon, "lat": lat})
+    assert r.status_code == 201, r.text
+    tracking = r.json()["tracking_code"]
+    for q in (tracking, tracking.lower(), word):
+        found = client.get("/api/v1/events", headers=auth("operator"), params={"q": q}).json()["items"]
+        assert [e["description"] for e in found] == [f"小区门口{word}，很危险"], q
+    # the code is matched whole: a part of it finds nothing
+    assert client.get("/api/v1/events", headers=auth("operator"), params={"q": tracking[:-1] + "#"}).json()["items"] == []
