@@ -137,6 +137,8 @@ class AlarmIn(BaseModel):
     def _check(self):
         if (self.lon is None) != (self.lat is None):
             raise ValueError("lon 与 lat 须同时提供")
+        if not 2000 <= self.observed_at.year <= 2100:  # also keeps the time zone shift inside datetime's range
+            raise ValueError("observed_at 须在 2000 至 2100 年之间")
         self.observed_at = self.observed_at.astimezone(UTC)
         return self
 

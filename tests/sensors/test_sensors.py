@@ -190,6 +190,8 @@ def test_malformed_messages_are_4xx(client, auth, where):
         {},
         {**good, "observed_at": "2026-12-01T08:15:00"},  # no time zone
         {**good, "observed_at": "yesterday"},
+        {**good, "observed_at": "0001-01-01T00:00:00+14:00"},  # out of datetime's range once in UTC
+        {**good, "observed_at": "9999-12-31T23:59:59-14:00"},
         {**good, "value": "high"},
         {**good, "value": 1e300},
         {**good, "alarm_id": ""},
