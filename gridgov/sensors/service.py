@@ -166,8 +166,10 @@ def register_device(db: Session, actor: User | None, data: dict[str, Any]) -> tu
 
 
 def _device(db: Session, ref: int | str) -> SensorDevice:
-    cond = SensorDevice.id == int(ref) if isinstance(ref, int) or str(ref).isdigit() else SensorDevice.code == str(ref)
-    d = db.scalar(select(SensorDevice).where(cond))
+    """A device by its code, else (all digits, not a code) by its id: IMEIs are digits too."""
+    d = db.scalar(select(SensorDevice).where(SensorDevice.code == str(ref)))
+    if d is None and str(ref).isdigit() and int(ref) <= 2**31 - 1:
+        d = db.get(SensorDevice, int(ref))
     if d is None:
         raise NotFound(f"设备 {ref} 不存在", code="device_not_found")
     return d

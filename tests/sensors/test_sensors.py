@@ -127,6 +127,12 @@ def test_keys_and_devices_are_refused(client, auth, where):
     assert client.get("/api/v1/sensors/devices", headers=auth("leader")).status_code == 403
     assert client.get("/api/v1/sensors/devices").status_code == 401
     assert client.post("/api/v1/sensors/devices/NO-SUCH/deactivate", headers=auth("admin")).status_code == 404
+    # an IMEI is all digits: it is a code first, an id only when no device has that code
+    imei = register(client, auth, where, code=str(860000000000000 + uuid.uuid4().int % 10**14))
+    r = client.post(f"/api/v1/sensors/devices/{imei['code']}/deactivate", headers=auth("admin"))
+    assert r.status_code == 200 and r.json()["code"] == imei["code"] and not r.json()["active"]
+    r = client.post(f"/api/v1/sensors/devices/{other['id']}/deactivate", headers=auth("admin"))
+    assert r.status_code == 200 and r.json()["code"] == other["code"]
 
 
 def test_integration_key_covers_its_devices_until_revoked(client, auth, where):
