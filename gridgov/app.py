@@ -123,7 +123,11 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
                                 {"name": "events", "description": "事件：事项清单、上报、受理派遣、处置、核查、结案、评价、消息"},
                                 {"name": "disputes", "description": "矛盾纠纷：当事人、调解、协议、移交、回访、三色预警、化解率"},
                                 {"name": "open311", "description": "Open311 GeoReport v2：服务列表、提交与查询服务请求"},
-                                {"name": "public", "description": "无需登录：随手拍、进度查询、评价、自主申报"}])
+                                {"name": "hotline", "description": "12345 热线工单：批量导入、推送接口"},
+                                {"name": "stats", "description": "统计分析：事件量、状态漏斗、部门排名、化解率、走访覆盖率、大屏"},
+                                {"name": "sensors", "description": "物联感知：设备登记、告警上报（自动生成事件）"},
+                                {"name": "public", "description": "无需登录：随手拍、进度查询、评价、自主申报"},
+                                {"name": "meta", "description": "运行状态"}])
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
     _install_error_handlers(app)
@@ -138,8 +142,10 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     from gridgov.events.api import public as events_public_router
     from gridgov.events.api import router as events_router
     from gridgov.events.duplicates_api import router as duplicates_router
+    from gridgov.events.geo_api import router as geo_router
     from gridgov.events.hotline_api import router as hotline_router
     from gridgov.events.metrics_api import router as metrics_router
+    from gridgov.events.stats_api import router as stats_router
     from gridgov.open311.api import router as open311_router
     from gridgov.people.api import public as people_public_router
     from gridgov.people.api import router as people_router
@@ -147,6 +153,7 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     from gridgov.places.address_api import router as addresses_router
     from gridgov.places.api import router as places_router
     from gridgov.regions.api import router as regions_router
+    from gridgov.sensors.api import router as sensors_router
     from gridgov.web import STATIC_DIR
     from gridgov.web import routers as web_routers
 
@@ -162,11 +169,11 @@ def create_app(database_url: str | None = None, *, check_migrations: bool = True
     app.include_router(hotline_router)
     app.include_router(duplicates_router)
     app.include_router(metrics_router)
-    app.include_router(__import__("gridgov.events.geo_api", fromlist=["router"]).router)  # the map's event layers
-    app.include_router(__import__("gridgov.events.stats_api", fromlist=["router"]).router)  # 统计分析
+    app.include_router(geo_router)
+    app.include_router(stats_router)
     app.include_router(open311_router)
     app.include_router(disputes_router)
-    app.include_router(__import__("gridgov.sensors.api", fromlist=["router"]).router)
+    app.include_router(sensors_router)
     for web_router in web_routers:
         app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

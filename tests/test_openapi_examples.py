@@ -235,3 +235,10 @@ def test_multipart_uploads_describe_their_fields(spec):
             if not _resolve(spec, field).get("description") and not field.get("description"):
                 wrong.append(f"{method} {path}: field {name}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_tag_in_use_is_declared_with_a_description(spec):
+    declared = {t["name"]: t.get("description") for t in spec.get("tags", [])}
+    used = {tag for ops in spec["paths"].values() for op in ops.values() for tag in op.get("tags", [])}
+    assert used <= declared.keys(), f"tags without a description in app.py: {sorted(used - declared.keys())}"
+    assert all(declared[t] for t in used)

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from functools import lru_cache
+from datetime import date
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
 from fastapi import APIRouter, Request
@@ -31,6 +29,7 @@ from gridgov.people.service import RELATIONS
 from gridgov.places.models import Building
 from gridgov.places.service import building_by_token, get_building
 from gridgov.web.i18n import catalogue, t
+from gridgov.web.localtime import local_time
 from gridgov.web.pages import can
 from gridgov.web.views import PAGE_HEADERS, role_label, templates
 
@@ -43,22 +42,6 @@ QUEUE_KEYS = ("declarations.", "declare.kind_", "relation.", "error.")
 
 
 
-
-
-@lru_cache(maxsize=1)
-def _zone() -> tzinfo:
-    try:
-        return ZoneInfo("Asia/Shanghai")
-    except ZoneInfoNotFoundError:  # no tz database on the machine: China has had no DST since 1991
-        return timezone(timedelta(hours=8), "CST")
-
-
-def local_time(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _messages(prefixes: tuple[str, ...]) -> dict[str, str]:

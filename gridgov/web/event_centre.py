@@ -18,11 +18,9 @@ visibility and who may take which step; these views only parse forms and pick fr
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -41,6 +39,7 @@ from gridgov.events.workflow import ACTION_LABELS, FINAL, STATE_LABELS, Action, 
 from gridgov.regions.models import Region
 from gridgov.settings import get_settings
 from gridgov.web.i18n import t
+from gridgov.web.localtime import local_midnight, local_time
 from gridgov.web.pages import STAFF, PageUser, has_role, is_htmx, render, require
 from gridgov.web.views import PAGE_HEADERS, templates
 
@@ -71,22 +70,6 @@ EXTENSION_HOURS = (4, 7, 14, 21, 35, 70)  # a working day has 7 hours (settings.
 
 # --- helpers --------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _zone() -> tzinfo:
-    try:
-        return ZoneInfo("Asia/Shanghai")
-    except ZoneInfoNotFoundError:  # China has had no DST since 1991
-        return timezone(timedelta(hours=8), "CST")
-
-
-def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(_zone()).strftime(fmt)
-
-
 def _span(delta: timedelta) -> str:
     minutes = int(abs(delta.total_seconds()) // 60)
     if minutes >= 48 * 60:
@@ -110,10 +93,10 @@ def due_info(e: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
         kind, text = "soon", t("events.due_in", span=_span(due - now))
     else:
         kind, text = "ok", t("events.due_in", span=_span(due - now))
-    return {"kind": kind, "text": text, "at": local(due), "short": local(due, "%m-%d %H:%M")}
+    return {"kind": kind, "text": text, "at": local_time(due), "short": local_time(due, "%m-%d %H:%M")}
 
 
-templates.env.globals.update(events_local=local, events_due=due_info)
+templates.env.globals.update(events_due=due_info)
 
 
 def _staff(user: User) -> None:
@@ -179,7 +162,7 @@ def _day(value: str | None, name: str) -> date | None:
 
 
 def _day_start(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=_zone()).astimezone(UTC)
+    return local_midnight(d)
 
 
 @router.get("/events", response_class=HTMLResponse)

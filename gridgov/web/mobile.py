@@ -32,8 +32,8 @@ from gridgov.people.models import SpecialGroupMember
 from gridgov.people.service import get_person, person_out
 from gridgov.regions.models import Region
 from gridgov.settings import get_settings
-from gridgov.web.declare import _zone, local_time
 from gridgov.web.i18n import t
+from gridgov.web.localtime import local_time, zone
 from gridgov.web.pages import PageUser, has_role, is_htmx, render, require
 
 router = APIRouter(include_in_schema=False)
@@ -65,9 +65,9 @@ def _count(db: Db, *conds) -> int:
 
 def _week_start() -> datetime:
     """Monday 00:00 of this week, local (China) time."""
-    now = datetime.now(_zone())
+    now = datetime.now(zone())
     start = now.date() - timedelta(days=now.weekday())
-    return datetime(start.year, start.month, start.day, tzinfo=_zone())
+    return datetime(start.year, start.month, start.day, tzinfo=zone())
 
 
 def _visit_counts(db: Db, user: User, today: date) -> tuple[int, int]:

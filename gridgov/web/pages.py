@@ -33,6 +33,7 @@ from gridgov.access.deps import OptionalUser
 from gridgov.access.models import User
 from gridgov.access.roles import Permission, Role, has_permission
 from gridgov.web.i18n import catalogue, t
+from gridgov.web.localtime import local_time
 from gridgov.web.views import PAGE_HEADERS, role_label, templates
 
 
@@ -116,7 +117,7 @@ def nav_items(user: User | None) -> list[NavItem]:
     return [item for item in NAV if user is not None and item.allowed(user)]
 
 
-templates.env.globals.update(nav_items=nav_items, can=can)
+templates.env.globals.update(nav_items=nav_items, can=can, local_time=local_time)
 
 
 def base_context(request: Request, user: User | None, nav: str | None = None) -> dict[str, Any]:

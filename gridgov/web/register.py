@@ -10,9 +10,7 @@ rule and audit entry are the service's) and swaps the unmasked facts in place.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,7 +27,6 @@ from gridgov.people.models import Household, HouseholdMember, SpecialGroupMember
 from gridgov.places import service as places
 from gridgov.places.schemas import STATUS_LABELS
 from gridgov.web.pages import PageUser, can, is_htmx, render, require
-from gridgov.web.views import templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,22 +40,7 @@ RISK_LABELS = {"low": "低", "medium": "中", "high": "高"}
 REVEAL_KINDS = {"persons": "人员", "houses": "房屋", "organizations": "单位"}
 
 
-try:
-    ZONE: Any = ZoneInfo("Asia/Shanghai")
-except ZoneInfoNotFoundError:  # no tz database on the machine: China has had no DST since 1991
-    ZONE = timezone(timedelta(hours=8), "CST")
 
-
-def local(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time as the county's local time (Asia/Shanghai); dates as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(ZONE)
-    return value.strftime(fmt)
-
-
-templates.env.globals.update(register_local=local)
 
 
 def record_id(value: str, label: str) -> int:

@@ -294,7 +294,7 @@ def test_too_many_features_ask_to_zoom_in(new_page, live_server):
         status=200, content_type="application/json",
         body='{"type": "FeatureCollection", "features": [], "truncated": true}'))
     login(page, live_server, "leader")
-    assert page.locator("#map-status").get_attribute("data-state") == "warn"
+    page.wait_for_function("() => document.getElementById('map-status').dataset.state === 'warn'")
     assert "请放大地图查看" in page.locator("#map-status").inner_text()
     assert page.locator("[data-note-for=street]").inner_text() == "请放大地图查看"
     assert [f for f in loaded(page) if f["level"] == "street"] == []
@@ -329,7 +329,8 @@ def render_seq(page) -> int:
 def test_event_and_heat_layers(new_page, live_server, screenshots, report):
     page = new_page()
     login(page, live_server, "leader")
-    visible_open = api_get(live_server, "leader", "/api/v1/events", state=OPEN_STATES, limit=200)["items"]
+    visible_open = [e for e in api_get(live_server, "leader", "/api/v1/events", state=OPEN_STATES, limit=200)["items"]
+                    if e["lon"] is not None]  # other tests file events without a point: those have no marker
     assert visible_open, "the tiny demo has open events"
 
     # Events: one marker per open event in the view (the county view holds them all).

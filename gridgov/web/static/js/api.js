@@ -9,6 +9,11 @@
  *
  *   GridgovApi.request(url, {method: "POST", body: {...}, credentials: "omit"});   // public pages
  *
+ * It also holds the small helpers every page script shares: GridgovApi.t(key, params) (the UI text
+ * from the page's #i18n-catalogue, "{name}" placeholders filled), GridgovApi.el(tag, attrs,
+ * children) (DOM without innerHTML), GridgovApi.clear(node) and GridgovApi.inGeometry(lon, lat,
+ * geometry) (a point inside a GeoJSON polygon, for pages that check a tapped or GPS point).
+ *
  * The server's errors are {"error": {"code", "message", "details"}}; a refusal keeps its code and
  * message, a reply that is not JSON becomes error.server ("服务器暂时无法响应（n）…"), a failed
  * connection code "network" (error.network). 429 carries the Retry-After seconds (err.retryAfter). An aborted request
@@ -93,5 +98,45 @@
 
   function isAbort(err) { return !!err && err.name === "AbortError"; }
 
-  root.GridgovApi = {request: request, client: client, ApiError: ApiError, isAbort: isAbort, csrfToken: csrfToken};
+  // Build DOM without innerHTML: el("li", {class: "x", dataset: {code: "1"}}, [child, "text"]).
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key === "dataset") Object.keys(value).forEach(function (k) { node.dataset[k] = value[k]; });
+      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined || child === false) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  // Is the point inside a GeoJSON Polygon/MultiPolygon (holes respected)? Ray casting, lon/lat.
+  function inRing(lon, lat, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if (((yi > lat) !== (yj > lat)) && (lon < (xj - xi) * (lat - yi) / (yj - yi) + xi)) inside = !inside;
+    }
+    return inside;
+  }
+
+  function inGeometry(lon, lat, g) {
+    var polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    return polys.some(function (rings) {
+      return rings.length && inRing(lon, lat, rings[0]) &&
+        !rings.slice(1).some(function (hole) { return inRing(lon, lat, hole); });
+    });
+  }
+
+  root.GridgovApi = {request: request, client: client, ApiError: ApiError, isAbort: isAbort, csrfToken: csrfToken,
+                     t: t, el: el, clear: clear, inGeometry: inGeometry};
 })(window);

@@ -13,36 +13,11 @@
 (function () {
   "use strict";
 
-  var MESSAGES = JSON.parse(document.getElementById("i18n-catalogue").textContent || "{}");
   var INIT = JSON.parse(document.getElementById("dash-init").textContent || "{}");
 
-  function t(key, params) {
-    var text = Object.prototype.hasOwnProperty.call(MESSAGES, key) ? MESSAGES[key] : key;
-    if (!params) return text;
-    return text.replace(/\{(\w+)\}/g, function (whole, name) {
-      return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole;
-    });
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      var value = attrs[key];
-      if (value === null || value === undefined || value === false) return;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else if (key === "dataset") Object.keys(value).forEach(function (k) { node.dataset[k] = value[k]; });
-      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : value);
-    });
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined || child === false) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  var t = GridgovApi.t;
+  var el = GridgovApi.el;
+  var clear = GridgovApi.clear;
 
   function esc(text) { return echarts.format.encodeHTML(String(text)); }
   function pct(v) { return v === null || v === undefined ? t("dashboard.no_rate") : (v * 100).toFixed(1) + "%"; }

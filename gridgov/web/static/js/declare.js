@@ -20,17 +20,7 @@
   var form = document.getElementById("declare-form");
   if (!form) return;
 
-  var catalogue = document.getElementById("i18n-catalogue");
-  var MESSAGES = JSON.parse((catalogue && catalogue.textContent) || "{}");
-
-  function t(key, params) {
-    var text = Object.prototype.hasOwnProperty.call(MESSAGES, key) ? MESSAGES[key] : key;
-    if (!params) return text;
-    return text.replace(/\{(\w+)\}/g, function (whole, name) {
-      return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole;
-    });
-  }
-
+  var t = GridgovApi.t;
   var list = document.getElementById("people-list");
   var template = document.getElementById("person-template");
   var addButton = document.getElementById("add-person");

@@ -13,38 +13,12 @@
   "use strict";
 
   // ---------------------------------------------------------------- text and small helpers
-  var MESSAGES = JSON.parse(document.getElementById("i18n-catalogue").textContent || "{}");
-
-  function t(key, params) {
-    var text = Object.prototype.hasOwnProperty.call(MESSAGES, key) ? MESSAGES[key] : key;
-    if (!params) return text;
-    return text.replace(/\{(\w+)\}/g, function (whole, name) {
-      return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole;
-    });
-  }
-
+  var t = GridgovApi.t;
   function levelLabel(level) { return t("level." + level); }
 
-  // Build DOM without innerHTML: el("li", {class: "x", dataset: {code: "1"}}, [child, "text"]).
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      var value = attrs[key];
-      if (value === null || value === undefined || value === false) return;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else if (key === "dataset") Object.keys(value).forEach(function (k) { node.dataset[k] = value[k]; });
-      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : value);
-    });
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined || child === false) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
+  var el = GridgovApi.el;
 
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  var clear = GridgovApi.clear;
 
   function levelTag(level, label) {
     return el("span", {class: "level-tag level-" + level, text: label || levelLabel(level)});

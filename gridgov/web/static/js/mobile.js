@@ -16,18 +16,7 @@
 (function () {
   "use strict";
 
-  var catalogue = null;
-  function t(key, params) {
-    if (catalogue === null) {
-      var node = document.getElementById("i18n-catalogue");
-      try { catalogue = JSON.parse((node && node.textContent) || "{}"); } catch (e) { catalogue = {}; }
-    }
-    var text = Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : key;
-    return text.replace(/\{(\w+)\}/g, function (whole, name) {
-      return params && Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole;
-    });
-  }
-
+  var t = GridgovApi.t;
   var main = document.getElementById("main");
   var USER = (main && main.getAttribute("data-user")) || "";
   var OUTBOX_KEY = "gridgov.mobile.outbox";
@@ -222,22 +211,7 @@
 
   // --- geometry (the worker's grid, drawn without tiles) -----------------------------------------
 
-  function inRing(lon, lat, ring) {
-    var inside = false;
-    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
-      if (((yi > lat) !== (yj > lat)) && (lon < (xj - xi) * (lat - yi) / (yj - yi) + xi)) inside = !inside;
-    }
-    return inside;
-  }
-
-  function inGeometry(lon, lat, g) {
-    var polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
-    return polys.some(function (rings) {
-      return rings.length && inRing(lon, lat, rings[0]) &&
-        !rings.slice(1).some(function (hole) { return inRing(lon, lat, hole); });
-    });
-  }
+  var inGeometry = GridgovApi.inGeometry;
 
   // --- report form --------------------------------------------------------------------------------
 

@@ -13,22 +13,15 @@
 (function () {
   "use strict";
 
-  var MESSAGES = JSON.parse(document.getElementById("i18n-catalogue").textContent || "{}");
   var INIT = JSON.parse(document.getElementById("screen-init").textContent || "{}");
 
-  function t(key, params) {
-    var text = Object.prototype.hasOwnProperty.call(MESSAGES, key) ? MESSAGES[key] : key;
-    if (!params) return text;
-    return text.replace(/\{(\w+)\}/g, function (whole, name) {
-      return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole;
-    });
-  }
+  var t = GridgovApi.t;
   function two(n) { return (n < 10 ? "0" : "") + n; }
   function clock(d) { return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()); }
   function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
   function num(v) { return Number(v || 0).toLocaleString("zh-CN"); }
   function esc(text) { return echarts.format.encodeHTML(String(text)); }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  var clear = GridgovApi.clear;
   function span(cls, text) {
     var s = document.createElement("span");
     s.className = cls;
