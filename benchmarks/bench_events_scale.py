@@ -138,10 +138,11 @@ def _replicate(conn, copies: int, seed_n: int, n_events: int) -> None:
 
     from gridgov.events.models import Assignment, Event, EventLog
 
-    special = {"id": "id + :off", "code": "substr(code, 1, 10) || lpad(CAST(id + :off AS text), 7, '0')",
+    number = "lpad(CAST(id + :off AS text), greatest(7, length(CAST(id + :off AS text))), '0')"  # as {id:07d}
+    special = {"id": "id + :off", "code": f"substr(code, 1, 10) || {number}",
                "tracking_code": "tracking_code || lpad(CAST(:k AS text), 3, '0')",
                "external_id": "CASE WHEN external_id IS NULL THEN NULL "
-                              "ELSE '12345-' || substr(code, 1, 10) || lpad(CAST(id + :off AS text), 7, '0') END",
+                              f"ELSE '12345-' || substr(code, 1, 10) || {number} END",
                "merged_into_id": "merged_into_id + :off"}
     ev_cols = [c.name for c in Event.__table__.columns]
     log_cols = [c.name for c in EventLog.__table__.columns if c.name != "id"]
