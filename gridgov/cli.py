@@ -163,9 +163,10 @@ REGISTER_LABELS = {"buildings": "楼栋", "houses": "房屋", "persons": "实有
                    "household_members": "户成员", "residences": "居住关系", "special_group_members": "特殊人群",
                    "visits": "走访记录", "organizations": "单位", "addresses": "标准地址", "address_aliases": "地址别名",
                    "grid_workers": "网格员", "events": "事件（一年）", "event_logs": "事件流转记录",
-                   "event_assignments": "派遣记录"}
+                   "event_assignments": "派遣记录", "disputes": "矛盾纠纷", "dispute_parties": "纠纷当事人",
+                   "mediation_sessions": "调解记录"}
 REGISTER_STEPS = {"generate": "生成数据", "plan_addresses": "生成标准地址", "indexes": "重建索引与外键",
-                  "events": "生成并写入事件历史", "total": "人口与房屋合计"}
+                  "events": "生成并写入事件历史", "disputes": "生成并写入矛盾纠纷", "total": "人口与房屋合计"}
 
 
 def register_table(register: dict[str, float]) -> Table:

@@ -104,8 +104,15 @@ def load_event_history(db: Session, ctx: DemoContext, progress: Progress | None 
     load_events(db, ctx, progress)
 
 
+def load_dispute_history(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
+    """Dispute records for the history's dispute events (see gridgov/demo/disputes.py)."""
+    from gridgov.demo.disputes import load_disputes
+
+    load_disputes(db, ctx, progress)
+
+
 STEPS: list[Callable[[Session, DemoContext, Progress | None], None]] = [
-    load_regions, load_users, load_register, load_event_history]
+    load_regions, load_users, load_register, load_event_history, load_dispute_history]
 
 
 def load_demo(db: Session, scale: str, seed: int, progress: Progress | None = None) -> DemoContext:
