@@ -4,21 +4,11 @@ quarantined row), and the 403 page for anyone but an admin."""
 
 from __future__ import annotations
 
-import re
 import secrets
 
+from browser_kit import login_page as login
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
-
-
-def login(page, server, role: str, start: str) -> None:
-    username, password = server.users[role]
-    page.goto(server.url + start)
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(re.escape(start.split("?")[0]) + r"(\?.*)?$"))
 
 
 def test_admin_creates_a_user_and_bad_ones_show_the_error_in_place(new_page, live_server, screenshots):

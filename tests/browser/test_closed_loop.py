@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 
-from conftest import DESKTOP, PHONE
+from browser_kit import DESKTOP, PHONE
 
 
 def wait_state(page, label: str) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
+from browser_kit import api_call
+from browser_kit import login_page as login
 from openpyxl import load_workbook
 
 DESKTOP = {"width": 1366, "height": 768}
@@ -21,34 +22,9 @@ PHONE = {"width": 390, "height": 844}
 READY = "() => document.body.dataset.dashReady === '1'"
 CHARTS = ("daily", "categories", "channels", "funnel", "departments", "regions", "disputes", "visits")
 
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
 def api_get(server, role: str, path: str, **params):
-    with httpx.Client(base_url=server.url, timeout=20) as client:
-        key = (server.url, role)
-        if key not in _TOKENS:
-            username, password = server.users[role]
-            r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-            assert r.status_code == 200, r.text
-            _TOKENS[key] = r.json()["access_token"]
-        for _ in range(20):
-            r = client.get(path, params=params, headers={"Authorization": f"Bearer {_TOKENS[key]}"})
-            if r.status_code != 401:
-                break
-            time.sleep(0.1)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
-def login(page, server, role: str, start: str) -> None:
-    username, password = server.users[role]
-    page.goto(server.url + start)
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url("**" + start.split("?")[0] + "**")
+    """GET an API path as a demo user (bearer token), outside the browser."""
+    return api_call(server, role, "GET", path, params=params)
 
 
 def series_lengths(page) -> dict[str, list[int]]:

@@ -8,12 +8,14 @@ worker's grid through the API; everything after that happens the way people woul
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 
 import httpx
 import pytest
 import segno
+from browser_kit import api_call as api
+from browser_kit import login_page as login
+from browser_kit import no_overflow
 
 from gridgov.codes import build_citizen_id
 
@@ -23,28 +25,6 @@ CODE = re.compile(r"^[0-9A-F]{8}$")
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
-def api(server, role: str, method: str, path: str, *, expect: int = 200, **kwargs):
-    """Call the API as a demo user (bearer token), outside the browser; assert the status."""
-    with httpx.Client(base_url=server.url, timeout=15) as client:
-        key = (server.url, role)
-        if key not in _TOKENS:
-            username, password = server.users[role]
-            r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-            assert r.status_code == 200, r.text
-            _TOKENS[key] = r.json()["access_token"]
-        headers = {"Authorization": f"Bearer {_TOKENS[key]}"}
-        for _ in range(20):  # a brand-new token may be committed just after its response arrives
-            r = client.request(method, path, headers=headers, **kwargs)
-            if r.status_code != 401:
-                break
-            time.sleep(0.1)
-        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json()
-
 
 def public_declare(server, token: str, body: dict) -> str:
     r = httpx.post(f"{server.url}/api/v1/public/declare/{token}", json=body, timeout=15)
@@ -64,21 +44,6 @@ def create_building(server, grid: str, name: str, address: str | None) -> dict:
     assert building["grid_code"].startswith(grid)  # the finest region there: a micro-grid of it
     building["token"] = building["declare_url"].rsplit("/", 1)[1]
     return building
-
-
-def login(page, server, role: str, start: str) -> None:
-    """Open a staff page, get sent to the login form, sign in as ``role`` and come back to it."""
-    username, password = server.users[role]
-    page.goto(server.url + start)
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url(f"**{start}")
-
-
-def no_overflow(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def person(page, n: int):

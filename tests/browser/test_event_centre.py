@@ -10,38 +10,19 @@ from __future__ import annotations
 
 import re
 import secrets
-import struct
-import time
-import zlib
 
-import httpx
 import pytest
+from browser_kit import api_call, login_page, png_bytes
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 CG = "城市管理综合行政执法局"  # the demo county's 城管 department (its name contains this)
 
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
 # --- helpers ----------------------------------------------------------------------------------
 
-def api(server, role: str, method: str, path: str, **kwargs) -> httpx.Response:
-    """Call the JSON API as a demo user (bearer token), outside the browser."""
-    with httpx.Client(base_url=server.url, timeout=15) as client:
-        key = (server.url, role)
-        if key not in _TOKENS:
-            username, password = server.users[role]
-            r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-            assert r.status_code == 200, r.text
-            _TOKENS[key] = r.json()["access_token"]
-        headers = {"Authorization": f"Bearer {_TOKENS[key]}"}
-        for _ in range(20):  # a brand-new token may be committed just after its response arrives
-            r = client.request(method, path, headers=headers, **kwargs)
-            if r.status_code != 401:
-                return r
-            time.sleep(0.1)
-        return r
+def api(server, role: str, method: str, path: str, **kwargs):
+    """The API's response (any status) to a demo user's call."""
+    return api_call(server, role, method, path, expect=None, raw=True, **kwargs)
 
 
 def file_event(server, word: str, *, point: bool = True, item: str = "CG001") -> dict:
@@ -70,23 +51,7 @@ def cg_department(server) -> dict:
 
 
 def login(page, server, role: str, start: str = "/events") -> None:
-    username, password = server.users[role]
-    page.goto(server.url + start)
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def png_bytes(width: int = 24, height: int = 16) -> bytes:
-    """A real (tiny, orange) PNG image."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + b"\xf0\x90\x30" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    login_page(page, server, role, start)
 
 
 # (Screenshots keep the caret: hiding it injects a stylesheet, which the page's CSP reports once htmx
@@ -185,7 +150,7 @@ def test_operator_to_department_closed_loop(new_page, live_server, screenshots, 
     wait_state(hpage, "处置中")
     open_action(hpage, "handle")
     photo = tmp_path / "scene.png"
-    photo.write_bytes(png_bytes())
+    photo.write_bytes(png_bytes(24, 16))
     hpage.fill("#handle-note", "已清理占道摊点，恢复通行")
     hpage.set_input_files("#handle-photo", str(photo))
     hpage.screenshot(path=screenshots / "events-actions-handle.png", full_page=True, caret="initial")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
+from browser_kit import api_call, login_page, no_overflow
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -18,36 +18,14 @@ READY = "() => document.body.dataset.mapReady === '1'"
 
 # --- helpers ----------------------------------------------------------------------------------
 
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
 def api_get(server, role: str, path: str, **params):
     """GET an API path as a demo user (bearer token), outside the browser."""
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        key = (server.url, role)
-        if key not in _TOKENS:
-            username, password = server.users[role]
-            r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-            assert r.status_code == 200, r.text
-            _TOKENS[key] = r.json()["access_token"]
-        headers = {"Authorization": f"Bearer {_TOKENS[key]}"}
-        for _ in range(20):  # a brand-new token may be committed just after its response arrives
-            r = client.get(path, params=params, headers=headers)
-            if r.status_code != 401:
-                break
-            time.sleep(0.1)
-        assert r.status_code == 200, r.text
-        return r.json()
+    return api_call(server, role, "GET", path, params=params)
 
 
 def login(page, server, role: str, *, start: str = "/map") -> None:
     """Open a page that needs a login, sign in as ``role`` and wait until the map has drawn."""
-    username, password = server.users[role]
-    page.goto(server.url + start)
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
+    login_page(page, server, role, start)
     page.wait_for_url("**/map**")
     page.wait_for_function(READY)
 
@@ -85,10 +63,6 @@ def visible_point(page, item) -> bool:
         }""",
         [item["center"][1], item["center"][0]],
     )
-
-
-def no_overflow(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 # --- tests ------------------------------------------------------------------------------------

@@ -8,53 +8,21 @@ state a test needs through the JSON API as the operator and the handler, the way
 
 from __future__ import annotations
 
-import struct
 import time
 import uuid
-import zlib
 
 import httpx
 import pytest
+from browser_kit import api_call as api
+from browser_kit import login_page as login
+from browser_kit import no_overflow
+from browser_kit import png_bytes as png
 
 PHONE = {"width": 390, "height": 844}
 OUTBOX = "() => JSON.parse(localStorage.getItem('gridgov.mobile.outbox') || '[]')"
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
-def api(server, role: str, method: str, path: str, *, expect: int | tuple[int, ...] = 200, **kwargs):
-    """Call the API as a demo user (bearer token), outside the browser; assert the status."""
-    with httpx.Client(base_url=server.url, timeout=15) as client:
-        key = (server.url, role)
-        if key not in _TOKENS:
-            username, password = server.users[role]
-            r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-            assert r.status_code == 200, r.text
-            _TOKENS[key] = r.json()["access_token"]
-        headers = {"Authorization": f"Bearer {_TOKENS[key]}"}
-        for _ in range(20):  # a brand-new token may be committed just after its response arrives
-            r = client.request(method, path, headers=headers, **kwargs)
-            if r.status_code != 401:
-                break
-            time.sleep(0.1)
-        expected = expect if isinstance(expect, tuple) else (expect,)
-        assert r.status_code in expected, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json() if r.content else None
-
-
-def png(width: int = 6, height: int = 4, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    """A small real PNG (what a phone camera would hand over, only smaller)."""
-    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
 
 @pytest.fixture(scope="module")
 def grid(live_server):
@@ -72,16 +40,6 @@ def phone(new_page, grid):
                     permissions=["geolocation"])
 
 
-def login(page, server, role: str, start: str) -> None:
-    username, password = server.users[role]
-    page.goto(server.url + start)
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url(f"**{start}")
-
-
 def fill_report(page, *, search: str, item: str, description: str, photo: bytes | None = None) -> None:
     page.fill("#item-search", search)
     page.check(f"input[name=item_code][value={item}]")
@@ -91,10 +49,6 @@ def fill_report(page, *, search: str, item: str, description: str, photo: bytes 
         page.wait_for_selector("#photo-list img")
     page.click("#locate-gps")
     page.wait_for_selector("#location-status.is-set")
-
-
-def no_overflow(page) -> bool:
-    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def mine_with(server, description: str) -> list[dict]:
@@ -192,9 +146,7 @@ def test_report_with_photo_and_gps(new_page, live_server, grid, screenshots, rep
     assert abs(event["lon"] - grid["lon"]) < 1e-6 and abs(event["lat"] - grid["lat"]) < 1e-6
     ids = event["timeline"][0]["data"]["attachments"]
     assert len(ids) == 1
-    with httpx.Client(base_url=live_server.url, timeout=10) as client:
-        token = _TOKENS[(live_server.url, "operator")]
-        r = client.get(f"/api/v1/events/{code}/attachments/{ids[0]}", headers={"Authorization": f"Bearer {token}"})
+    r = api(live_server, "operator", "GET", f"/api/v1/events/{code}/attachments/{ids[0]}", raw=True)
     assert r.status_code == 200 and r.content == photo
 
     page.click("#done-link")

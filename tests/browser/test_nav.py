@@ -4,23 +4,11 @@
 from __future__ import annotations
 
 import httpx
+from browser_kit import login_page as login
+from browser_kit import no_overflow
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-
-
-def login(page, server, role: str, start: str) -> None:
-    username, password = server.users[role]
-    page.goto(server.url + start)
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url(f"**{start}")
-
-
-def no_overflow(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_the_navigation_is_a_menu_on_a_phone(new_page, live_server, screenshots):

@@ -11,20 +11,11 @@ import time
 
 import httpx
 import pytest
+from browser_kit import login_page as login
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 PURPOSE = "核实矛盾纠纷当事人身份"
-
-
-def login(page, server, role: str, start: str) -> None:
-    username, password = server.users[role]
-    page.goto(server.url + start)
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(re.escape(start.split("?")[0]) + r"(\?.*)?$"))
 
 
 @pytest.fixture(scope="module")

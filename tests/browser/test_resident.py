@@ -9,48 +9,17 @@ played through the JSON API as the operator.
 
 from __future__ import annotations
 
-import struct
 import time
 import uuid
-import zlib
 
 import httpx
 import pytest
+from browser_kit import api_call as api
+from browser_kit import no_overflow
+from browser_kit import png_bytes as png
 
 PHONE = {"width": 390, "height": 844}
 READY = "() => document.body.dataset.mapReady === '1'"
-
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
-def api(server, role: str, method: str, path: str, *, expect: int = 200, **kwargs):
-    """Call the API as a demo user (bearer token), outside the browser; assert the status."""
-    with httpx.Client(base_url=server.url, timeout=15) as client:
-        key = (server.url, role)
-        if key not in _TOKENS:
-            username, password = server.users[role]
-            r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-            assert r.status_code == 200, r.text
-            _TOKENS[key] = r.json()["access_token"]
-        headers = {"Authorization": f"Bearer {_TOKENS[key]}"}
-        for _ in range(20):  # a brand-new token may be committed just after its response arrives
-            r = client.request(method, path, headers=headers, **kwargs)
-            if r.status_code != 401:
-                break
-            time.sleep(0.1)
-        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json()
-
-
-def png(width: int = 5, height: int = 5) -> bytes:
-    raw = b"".join(b"\x00" + b"\x10\xa0\x40" * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
 
 @pytest.fixture(scope="module")
 def spot(live_server):
@@ -64,10 +33,6 @@ def spot(live_server):
 def phone(new_page, spot):
     return new_page(viewport=PHONE, geolocation={"longitude": spot["lon"], "latitude": spot["lat"]},
                     permissions=["geolocation"])
-
-
-def no_overflow(page) -> bool:
-    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_resident_reports_follows_and_rates(new_page, live_server, spot, screenshots, report):
@@ -107,8 +72,7 @@ def test_resident_reports_follows_and_rates(new_page, live_server, spot, screens
     assert event["item_code"] == "CG001" and event["region_code"].startswith(live_server.grid_worker_grid)
     detail = api(live_server, "operator", "GET", f"/api/v1/events/{event['code']}")
     (attachment,) = detail["timeline"][0]["data"]["attachments"]
-    r = httpx.get(f"{live_server.url}/api/v1/events/{event['code']}/attachments/{attachment}",
-                  headers={"Authorization": f"Bearer {_TOKENS[(live_server.url, 'operator')]}"})
+    r = api(live_server, "operator", "GET", f"/api/v1/events/{event['code']}/attachments/{attachment}", raw=True)
     assert r.content == photo
 
     # follow it

@@ -1,8 +1,17 @@
-"""Fixtures of the HTTP-level page tests: ``report(line)`` prints figures in the run's summary."""
+"""Fixtures of the HTTP-level page tests: ``web`` (a client of the demo app, as a browser would use
+it; log in with ``web_kit.web_login``) and ``report(line)`` (prints figures in the run's summary)."""
 
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def web(demo_app):
+    with TestClient(demo_app) as c:
+        yield c
+
 
 SUMMARY: list[str] = []
 

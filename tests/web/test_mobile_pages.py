@@ -18,10 +18,6 @@ HTML = {"Accept": "text/html"}
 HTMX = {"Accept": "text/html", "HX-Request": "true"}
 
 
-@pytest.fixture(scope="module")
-def web(demo_app):
-    with TestClient(demo_app) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

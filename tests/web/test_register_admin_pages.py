@@ -12,36 +12,20 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from web_kit import HTML, web_login
 
 from gridgov.access.models import AuditEntry
 from gridgov.db import get_engine, session_scope
 from gridgov.people.models import Organization, Person
 from gridgov.places.models import Building
 
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
 REGISTER_PAGES = ["/register/persons", "/register/houses", "/register/buildings", "/register/organizations",
                   "/register/special-groups", "/register/imports"]
 ADMIN_PAGES = ["/admin/users", "/admin/departments", "/admin/catalog", "/admin/rules", "/admin/audit"]
 
 
-def login(client: TestClient, username: str, password: str) -> str:
-    """Log in through the form; returns the session's CSRF token (as the pages carry it)."""
-    client.cookies.clear()
-    client.get("/login")
-    csrf = client.cookies.get("gridgov_login_csrf")
-    r = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf},
-                    follow_redirects=False)
-    assert r.status_code == 303, r.text
-    page = client.get("/register/persons", headers=HTML)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
-    return match.group(1) if match else ""
 
 
-@pytest.fixture(scope="module")
-def web(demo_app):
-    with TestClient(demo_app) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +39,7 @@ def ids(demo_db):
 
 
 def as_role(web: TestClient, demo_db, role: str) -> str:
-    return login(web, *demo_db.users[role])
+    return web_login(web, *demo_db.users[role])
 
 
 @pytest.mark.parametrize("path", REGISTER_PAGES + ADMIN_PAGES + ["/register/persons/1", "/admin/catalog/items/CG001"])

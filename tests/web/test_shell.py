@@ -6,28 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
+from web_kit import HTML, web_login
 
 from gridgov.access.models import User
 from gridgov.web.pages import NAV, nav_items
-
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-def web_login(client: TestClient, username: str, password: str) -> None:
-    client.cookies.clear()
-    client.get("/login")
-    csrf = client.cookies.get("gridgov_login_csrf")
-    r = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf},
-                    follow_redirects=False)
-    assert r.status_code == 303, r.text
-
-
-@pytest.fixture(scope="module")
-def browser_client(demo_app):
-    with TestClient(demo_app) as c:
-        yield c
-
 
 EXPECTED = {
     "admin": {"map", "events", "register", "declarations", "dashboard", "screen", "inbox", "admin"},
@@ -63,26 +45,26 @@ def test_every_nav_entry_is_a_page_of_the_app(demo_app):
 
 
 @pytest.mark.parametrize("role", ["operator", "handler", "leader"])
-def test_the_header_shows_exactly_the_entries_of_the_role(browser_client, demo_db, role):
-    web_login(browser_client, *demo_db.users[role])
-    html = browser_client.get("/map").text
+def test_the_header_shows_exactly_the_entries_of_the_role(web, demo_db, role):
+    web_login(web, *demo_db.users[role])
+    html = web.get("/map").text
     shown = set(re.findall(r'id="nav-(\w+)"', html)) - {"toggle"}
     assert shown == EXPECTED[role]
 
 
-def test_unknown_page_is_a_page_and_unknown_api_path_is_json(browser_client, demo_db):
-    web_login(browser_client, *demo_db.users["leader"])
-    r = browser_client.get("/no-such-page", headers=HTML)
+def test_unknown_page_is_a_page_and_unknown_api_path_is_json(web, demo_db):
+    web_login(web, *demo_db.users["leader"])
+    r = web.get("/no-such-page", headers=HTML)
     assert r.status_code == 404
     assert "text/html" in r.headers["content-type"]
     assert 'id="error-message"' in r.text and "default-src 'self'" in r.headers["content-security-policy"]
-    r = browser_client.get("/api/v1/no-such-thing", headers=HTML)
+    r = web.get("/api/v1/no-such-thing", headers=HTML)
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
 
 
-def test_htmx_requests_get_an_error_fragment_not_a_page(browser_client, demo_db):
-    web_login(browser_client, *demo_db.users["leader"])
-    r = browser_client.get("/no-such-page", headers={**HTML, "HX-Request": "true"})
+def test_htmx_requests_get_an_error_fragment_not_a_page(web, demo_db):
+    web_login(web, *demo_db.users["leader"])
+    r = web.get("/no-such-page", headers={**HTML, "HX-Request": "true"})
     assert r.status_code == 404
     assert r.text.lstrip().startswith('<div class="alert alert-error"')
     assert "<html" not in r.text
