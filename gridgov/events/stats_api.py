@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gridgov.access.deps import CurrentUser, Db
@@ -297,64 +297,62 @@ class LatestOut(BaseModel):
     rows: list[TickerRow]
 
 
-def _query(db: Any, user: Any, period: str, since: date | None, until: date | None, region: str | None):
+def _query(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
+           region: RegionCode = None) -> Any:
+    """The panel's cohort from the shared query parameters (period or since/until, region), resolved
+    within the user's visibility; every panel route takes it as one dependency."""
     return service.resolve(db, user, service.make_query(period, since=since, until=until, region=region))
+
+
+StatsQuery = Annotated[Any, Depends(_query)]
 
 
 @router.get("/summary", response_model=SummaryOut, responses=_RESPONSES,
             summary="KPI 与流程漏斗：上报、在办、超期、按期结案率、满意率，上报→受理→派遣→处置→结案→评价")
-def get_summary(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-                region: RegionCode = None) -> Any:
+def get_summary(db: Db, user: CurrentUser, q: StatsQuery) -> Any:
     """统计周期内上报、且在您可见范围内的事件；状态截至此刻。"""
-    return service.summary(db, user, _query(db, user, period, since, until, region))
+    return service.summary(db, user, q)
 
 
 @router.get("/daily", response_model=DailyOut, responses=_RESPONSES, summary="每日上报量（含无事件的日子）")
-def get_daily(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-              region: RegionCode = None) -> Any:
-    return service.daily(db, user, _query(db, user, period, since, until, region))
+def get_daily(db: Db, user: CurrentUser, q: StatsQuery) -> Any:
+    return service.daily(db, user, q)
 
 
 @router.get("/categories", response_model=CountsOut, responses=_RESPONSES,
             summary="按事件类别的上报量（前 12 类，其余合为“其他”）")
-def get_categories(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-                   region: RegionCode = None,
+def get_categories(db: Db, user: CurrentUser, q: StatsQuery,
                    top: Annotated[int, Query(ge=1, le=100, description="列出的类别数")] = 12) -> Any:
-    return service.categories(db, user, _query(db, user, period, since, until, region), limit=top)
+    return service.categories(db, user, q, limit=top)
 
 
 @router.get("/channels", response_model=CountsOut, responses=_RESPONSES, summary="按上报渠道的上报量")
-def get_channels(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-                 region: RegionCode = None) -> Any:
-    return service.channels(db, user, _query(db, user, period, since, until, region))
+def get_channels(db: Db, user: CurrentUser, q: StatsQuery) -> Any:
+    return service.channels(db, user, q)
 
 
 @router.get("/departments", response_model=DepartmentsOut, responses=_RESPONSES,
             summary="部门排名：按期结案率、满意率（主办部门）")
-def get_departments(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-                    region: RegionCode = None) -> Any:
-    return service.departments(db, user, _query(db, user, period, since, until, region))
+def get_departments(db: Db, user: CurrentUser, q: StatsQuery) -> Any:
+    return service.departments(db, user, q)
 
 
 @router.get("/regions", response_model=RegionsOut, responses=_RESPONSES,
             summary="下一级区域的事件数、在办、超期、按期结案率、满意率（用于下钻）")
-def get_regions(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-                region: RegionCode = None) -> Any:
-    return service.regions(db, user, _query(db, user, period, since, until, region))
+def get_regions(db: Db, user: CurrentUser, q: StatsQuery) -> Any:
+    return service.regions(db, user, q)
 
 
 @router.get("/disputes", response_model=DisputesOut, responses=_RESPONSES,
             summary="矛盾纠纷：按类型的登记、受理、化解数与化解率，三色分布")
-def get_disputes(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-                 region: RegionCode = None) -> Any:
-    return service.disputes(db, user, _query(db, user, period, since, until, region))
+def get_disputes(db: Db, user: CurrentUser, q: StatsQuery) -> Any:
+    return service.disputes(db, user, q)
 
 
 @router.get("/visits", response_model=VisitsOut, responses=_RESPONSES,
             summary="特殊人群走访覆盖率：按类别，在走访周期内已走访 / 在册人数（当前）")
-def get_visits(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-               region: RegionCode = None) -> Any:
-    return service.visits(db, user, _query(db, user, period, since, until, region))
+def get_visits(db: Db, user: CurrentUser, q: StatsQuery) -> Any:
+    return service.visits(db, user, q)
 
 
 @router.get("/live", response_model=LiveOut, responses=_RESPONSES,
@@ -374,8 +372,7 @@ def get_latest(db: Db, user: CurrentUser, region: RegionCode = None,
             summary="整个统计看板导出为 Excel（每个面板一张表，首行水印：导出人、时间、范围）",
             responses=xlsx("工作簿：概览、每日趋势、事件类别、上报渠道、部门排名、区域排名、矛盾纠纷、特殊人群走访，"
                            "每张表首行为水印") | _RESPONSES)
-def get_xlsx(db: Db, user: CurrentUser, period: Period = "30d", since: Since = None, until: Until = None,
-             region: RegionCode = None) -> Response:
-    data, filename = service.export_xlsx(db, user, _query(db, user, period, since, until, region))
+def get_xlsx(db: Db, user: CurrentUser, q: StatsQuery) -> Response:
+    data, filename = service.export_xlsx(db, user, q)
     return Response(data, media_type=service.XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"dashboard.xlsx\"; filename*=UTF-8''{quote(filename)}"})
