@@ -68,6 +68,20 @@ def _session(url: str):
     return session_scope(engine)
 
 
+@contextmanager
+def _work(database_url: str | None):
+    """The database session of one command; a refusal (``AppError``) becomes its Chinese message on
+    stderr and exit code 2, and nothing of the command's writes is kept."""
+    from gridgov.errors import AppError
+
+    try:
+        with _session(_url(database_url)) as db:
+            yield db
+    except AppError as exc:
+        _err(exc.message)
+        raise typer.Exit(2) from exc
+
+
 # --- db -------------------------------------------------------------------------------------
 
 @db_app.command("upgrade")
@@ -271,20 +285,15 @@ def user_add(name: Annotated[str, typer.Argument(help="Username")],
              database_url: DbUrl = None) -> None:
     """Create a user. The password is read from stdin (never from the command line)."""
     from gridgov.access import service
-    from gridgov.errors import AppError
 
     if not password_stdin:
         _err("请使用 --password-stdin 从标准输入提供密码")
         raise typer.Exit(2)
     password = sys.stdin.readline().rstrip("\n")
-    try:
-        with _session(_url(database_url)) as db:
-            user = service.create_user(db, None, username=name, password=password, role=role,
-                                       display_name=display_name, scopes=scope or [], department_code=department)
-            console.print(f"[green]已创建用户 {user.username}（{user.role}）[/green]")
-    except AppError as exc:
-        _err(f"{exc.message}")
-        raise typer.Exit(2) from exc
+    with _work(database_url) as db:
+        user = service.create_user(db, None, username=name, password=password, role=role,
+                                   display_name=display_name, scopes=scope or [], department_code=department)
+        console.print(f"[green]已创建用户 {user.username}（{user.role}）[/green]")
 
 
 @audit_app.command("verify")
@@ -324,18 +333,13 @@ def import_file(entity: Annotated[str, typer.Argument(help="persons | houses | b
                 report: Annotated[Path | None, typer.Option(help="Where to write the error report (.xlsx)")] = None,
                 database_url: DbUrl = None) -> None:
     """Import register rows; bad rows are quarantined and written to an error report to fix and re-import."""
-    from gridgov.errors import AppError
     from gridgov.people import imports
 
-    try:
-        with _session(_url(database_url)) as db, progress_bar() as update:
-            run = imports.run_import(db, _acting_user(db, as_user), entity, file.read_bytes(), file.name,
-                                     progress=update)
-            summary = imports.run_out(db, run, with_rows=False)
-            report_bytes = imports.error_report_xlsx_for(db, run) if run.quarantined else None
-    except AppError as exc:
-        _err(exc.message)
-        raise typer.Exit(2) from exc
+    with _work(database_url) as db, progress_bar() as update:
+        run = imports.run_import(db, _acting_user(db, as_user), entity, file.read_bytes(), file.name,
+                                 progress=update)
+        summary = imports.run_out(db, run, with_rows=False)
+        report_bytes = imports.error_report_xlsx_for(db, run) if run.quarantined else None
     console.print(f"共 {summary['total']} 行：新增 {summary['created']}，更新 {summary['updated']}，"
                   f"未变 {summary['unchanged']}，隔离 {summary['quarantined']}，空行 {summary['empty_rows']}")
     if report_bytes:
@@ -351,15 +355,10 @@ def export_file(entity: Annotated[str, typer.Argument(help="persons | organizati
                 out: Annotated[Path, typer.Option(help="Output .xlsx")],
                 database_url: DbUrl = None) -> None:
     """A watermarked, masked Excel export within the user's scope (audited)."""
-    from gridgov.errors import AppError
     from gridgov.people import imports
 
-    try:
-        with _session(_url(database_url)) as db:
-            out.write_bytes(imports.export(db, _acting_user(db, as_user), entity))
-    except AppError as exc:
-        _err(exc.message)
-        raise typer.Exit(2) from exc
+    with _work(database_url) as db:
+        out.write_bytes(imports.export(db, _acting_user(db, as_user), entity))
     console.print(f"已导出到 {out}")
 
 
@@ -460,15 +459,10 @@ def open311_key_add(name: Annotated[str, typer.Argument(help="Who the key is for
                     contact: Annotated[str | None, typer.Option(help="How to reach its maintainer")] = None,
                     database_url: DbUrl = None) -> None:
     """Make a key and print it once on stdout (it cannot be shown again)."""
-    from gridgov.errors import AppError
     from gridgov.open311.keys import create_api_key
 
-    try:
-        with _session(_url(database_url)) as db:
-            key = create_api_key(db, name, contact)
-    except AppError as exc:
-        _err(exc.message)
-        raise typer.Exit(2) from exc
+    with _work(database_url) as db:
+        key = create_api_key(db, name, contact)
     console.print(f"[green]已为「{name}」生成 Open311 api_key（只显示这一次，请妥善转交）：[/green]")
     typer.echo(key)
 
@@ -493,15 +487,10 @@ def open311_key_list(database_url: DbUrl = None) -> None:
 def open311_key_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `gridgov open311 key list`)")],
                        database_url: DbUrl = None) -> None:
     """Switch a key off: POSTs with it get 403 from now on."""
-    from gridgov.errors import AppError
     from gridgov.open311.keys import revoke_api_key
 
-    try:
-        with _session(_url(database_url)) as db:
-            revoke_api_key(db, key_id)
-    except AppError as exc:
-        _err(exc.message)
-        raise typer.Exit(2) from exc
+    with _work(database_url) as db:
+        revoke_api_key(db, key_id)
     console.print(f"[green]已停用 api_key {key_id}[/green]")
 
 
@@ -580,15 +569,10 @@ def sensors_list(all_devices: Annotated[bool, typer.Option("--all", help="Includ
 @sensors_app.command("revoke")
 def sensors_revoke(code: Annotated[str, typer.Argument(help="Device code (or id)")], database_url: DbUrl = None) -> None:
     """Deactivate a device: its alarms get 403 from now on (its own key is revoked with it)."""
-    from gridgov.errors import AppError
     from gridgov.sensors.service import deactivate_device
 
-    try:
-        with _session(_url(database_url)) as db:
-            deactivate_device(db, None, code)
-    except AppError as exc:
-        _err(exc.message)
-        raise typer.Exit(2) from exc
+    with _work(database_url) as db:
+        deactivate_device(db, None, code)
     console.print(f"[green]已停用设备 {code}[/green]")
 
 
@@ -596,16 +580,11 @@ def sensors_revoke(code: Annotated[str, typer.Argument(help="Device code (or id)
 def sensors_key_add(name: Annotated[str, typer.Argument(help="The IoT platform or integration")],
                     database_url: DbUrl = None) -> None:
     """Make an integration key and print it once on stdout."""
-    from gridgov.errors import AppError
     from gridgov.sensors.service import create_integration_key
 
-    try:
-        with _session(_url(database_url)) as db:
-            row, key = create_integration_key(db, name)
-            key_id = row.id
-    except AppError as exc:
-        _err(exc.message)
-        raise typer.Exit(2) from exc
+    with _work(database_url) as db:
+        row, key = create_integration_key(db, name)
+        key_id = row.id
     console.print(f"[green]已生成平台密钥 #{key_id}「{name}」（只显示这一次）；登记设备时用 --key-id {key_id}[/green]")
     typer.echo(key)
 
@@ -631,15 +610,10 @@ def sensors_key_list(database_url: DbUrl = None) -> None:
 def sensors_key_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `gridgov sensors key list`)")],
                        database_url: DbUrl = None) -> None:
     """Switch a key off: every device using it gets 403 from now on."""
-    from gridgov.errors import AppError
     from gridgov.sensors.service import revoke_key
 
-    try:
-        with _session(_url(database_url)) as db:
-            revoke_key(db, key_id)
-    except AppError as exc:
-        _err(exc.message)
-        raise typer.Exit(2) from exc
+    with _work(database_url) as db:
+        revoke_key(db, key_id)
     console.print(f"[green]已停用物联密钥 {key_id}[/green]")
 
 
