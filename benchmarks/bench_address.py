@@ -5,7 +5,8 @@ Measured in the same run, on the same addresses, pinned to ONE core (BLAS thread
 * the shipped model (``gridgov/places/address/model/address.npz``, or ``--model``): entity-level
   precision / recall / F1 per label and micro overall (exact label + character span; labels
   case-folded; ``redundant`` excluded on both sides), and end-to-end addresses/s of
-  ``parse_many`` over all of dev (text in → elements out, repeated for at least 3 s);
+  ``parse_many`` over all of dev (text in → elements out, repeated for at least 3 s); when the
+  model has a neural scorer, also the same CRF without it (F1 and addresses/s);
 * a baseline trained here on ``train.txt``: a plain linear-chain CRF with ordinary token features
   (the character and its ±2 neighbours, neighbouring bigrams, digit/letter flags — the usual
   sklearn-crfsuite recipe, c1 = c2 = 0.1, 100 iterations, all possible transitions), run through
@@ -62,6 +63,18 @@ def timed_rate(fn, n_items: int, min_seconds: float = MIN_SECONDS) -> tuple[floa
         dt = time.perf_counter() - t0
         if dt >= min_seconds:
             return reps * n_items / dt, reps
+
+
+def cpu_rate(fn, n_items: int, reps: int = 5) -> float:
+    """Items per CPU-second of this process, best of ``reps`` runs of ``fn()``: on a shared machine
+    less sensitive to the other load than the wall-clock rate of :func:`timed_rate`."""
+    fn()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return n_items / max(best, 1e-9)
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,10 +190,12 @@ def main() -> int:
     parsed = parser.parse_many(texts)
     ours = score_spans(gold, [[(e.label, e.start, e.end) for e in el] for el in parsed])
     rate, reps = timed_rate(lambda: parser.parse_many(texts), len(texts))
+    cpu = cpu_rate(lambda: parser.parse_many(texts), len(texts))
     print(f"\n== gridgov address parser on dev ({len(texts)} addresses) ==")
     print(format_report(ours))
     print(
-        f"speed: {rate:,.0f} addresses/s on one core (parse_many over dev x{reps}); model load {load_s:.2f} s"
+        f"speed: {rate:,.0f} addresses/s on one core (parse_many over dev x{reps}), "
+        f"{cpu:,.0f} per CPU-second (best of 5); model load {load_s:.2f} s"
     )
 
     figures: dict[str, object] = {
@@ -190,6 +205,7 @@ def main() -> int:
         "recall": round(ours["micro"]["recall"], 4),
         "per_label_f1": {k: round(v["f1"], 4) for k, v in ours["per_label"].items()},
         "addresses_per_s": round(rate),
+        "addresses_per_cpu_s": round(cpu),
         "model_mb": round(Path(args.model).stat().st_size / 1e6, 2),
         "model_load_s": round(load_s, 2),
         "target_f1": TARGET_F1,
@@ -200,6 +216,27 @@ def main() -> int:
     training = parser.model.meta.get("training", {})
     if training:
         figures["model_algorithm"] = training.get("algorithm")
+    if parser.model.neural is not None:
+        # the same model without its neural scorer (the CRF alone), measured in the same run
+        crf = AddressParser.load(args.model)
+        crf.model.attach_neural(None)
+        cpred = crf.parse_many(texts)
+        cscore = score_spans(gold, [[(e.label, e.start, e.end) for e in el] for el in cpred])
+        crate, creps = timed_rate(lambda: crf.parse_many(texts), len(texts))
+        ccpu = cpu_rate(lambda: crf.parse_many(texts), len(texts))
+        print(
+            f"\nthe CRF alone (no neural scorer): F1 {cscore['micro']['f1']:.4f} "
+            f"(P {cscore['micro']['precision']:.4f} R {cscore['micro']['recall']:.4f}), "
+            f"{crate:,.0f} addresses/s (x{creps}), {ccpu:,.0f} per CPU-second; "
+            f"with the network x{ccpu / cpu:.2f} the CPU time; neural weight {parser.model.neural_weight}"
+        )
+        figures.update(
+            neural_weight=parser.model.neural_weight,
+            crf_only_f1=round(cscore["micro"]["f1"], 4),
+            crf_only_addresses_per_s=round(crate),
+            crf_only_addresses_per_cpu_s=round(ccpu),
+            cpu_time_ratio_to_crf_only=round(ccpu / cpu, 2),
+        )
 
     if not args.no_baseline:
         train = read_dataset(data / "train.txt")

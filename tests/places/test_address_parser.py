@@ -32,8 +32,8 @@ from gridgov.places.address.text import chinese_number_to_int, fold_width, token
 DATA = Path("/work/shared/datasets/address")
 needs_data = pytest.mark.skipif(not (DATA / "dev.txt").exists(), reason="address dataset not available")
 needs_model = pytest.mark.skipif(not DEFAULT_MODEL_PATH.exists(), reason="address model not built")
-SLICE_F1_FLOOR = 0.88  # the shipped model on the first 500 dev addresses (it scores 0.894 there)
-DEV_F1_FLOOR = 0.89  # the shipped model on all of dev (it scores 0.8947)
+SLICE_F1_FLOOR = 0.885  # the shipped model on the first 500 dev addresses (it scores 0.897 there)
+DEV_F1_FLOOR = 0.897  # the shipped model on all of dev (it scores 0.8996; the CRF alone 0.8947)
 
 
 def pairs(text: str) -> list[tuple[str, str]]:
@@ -329,7 +329,7 @@ def test_training_features_equal_parsing_features():
         "x",
     ]
     toks, starts, ends = (list(x) for x in zip(*(tokenize(t) for t in texts)))
-    E, off = m.emissions(toks, starts, ends)
+    E, off = m.emissions(toks, starts, ends, with_neural=False)
     tmpl = {name: t for t, (name, _, _) in enumerate(DENSE_TEMPLATES)}
     lookup = {
         (t, int(k)): int(r)
@@ -348,6 +348,30 @@ def test_training_features_equal_parsing_features():
                     if r is not None:
                         score += m.weights[r]
             np.testing.assert_allclose(E[off[i] + j], score, atol=1e-4)
+
+
+@needs_model
+def test_neural_scorer_is_added_per_address_independently():
+    """The shipped model's network adds its label scores to the CRF's; on its own it already tags
+    a plain address right (so the exported weights are read the way PyTorch trained them); a
+    token's scores do not depend on the other addresses of the batch (the recurrent layer never
+    runs across two addresses)."""
+    m = load_model().model
+    if m.neural is None:
+        pytest.skip("model without a neural scorer")
+    texts = ["浙江省杭州市余杭区五常街道文一西路969号阿里巴巴西溪园区", "x", "江干区 景坛路135号 庆春银泰负三楼"]
+    toks, starts, ends = (list(x) for x in zip(*(tokenize(t) for t in texts)))
+    E, off = m.emissions(toks, starts, ends)
+    crf, _ = m.emissions(toks, starts, ends, with_neural=False)
+    assert m.neural_weight > 0
+    net = (E - crf)[: off[1]].argmax(axis=1)
+    entities = [m.labels[j].split("-", 1)[1] for j in net]
+    expected = "prov*3 city*3 district*3 town*4 road*4 roadno*2 poi*8"
+    assert entities == [lab for part in expected.split() for lab in [part.split("*")[0]] * int(part.split("*")[1])]
+    assert m.labels[net[0]] == "b-prov" and m.labels[net[2]] == "e-prov"
+    for i in range(len(texts)):
+        alone, _ = m.emissions(toks[i : i + 1], starts[i : i + 1], ends[i : i + 1])
+        np.testing.assert_allclose(alone, E[off[i] : off[i + 1]], atol=1e-4)
 
 
 @needs_model

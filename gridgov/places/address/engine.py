@@ -16,6 +16,10 @@ Nothing here imports CRFsuite; ``pycrfsuite`` is needed only to compile a freshl
 
 Several models built on one feature space can be merged into one whose scores are their mean
 (:meth:`CompiledModel.average`, used for bagging) at no cost at parse time.
+
+A model may also carry a small neural scorer (``nn_*`` arrays, :mod:`~.neural`): its label
+log-probabilities, times the stored ``neural_weight``, are added to the CRF's state scores before
+the Viterbi (:meth:`CompiledModel.attach_neural`).
 """
 
 from __future__ import annotations
@@ -101,6 +105,8 @@ class CompiledModel:
         set_weights: np.ndarray,
         transitions: np.ndarray,
         meta: dict | None = None,
+        neural: dict[str, np.ndarray] | None = None,
+        neural_weight: float = 1.0,
     ) -> None:
         self.labels = labels
         self.space = space
@@ -118,6 +124,20 @@ class CompiledModel:
             np.concatenate(template_rows).astype(np.int32),
         )
         self._prepare_decoder()
+        self.attach_neural(neural, neural_weight)
+
+    def attach_neural(self, arrays: dict[str, np.ndarray] | None, weight: float = 1.0) -> None:
+        """Add (or, with ``None``, remove) the network whose log-probabilities, times ``weight``,
+        are added to the CRF state scores (:mod:`gridgov.places.address.neural`)."""
+        self.neural_arrays = dict(arrays) if arrays else None
+        self.neural_weight = float(weight)
+        self.neural = None
+        if arrays:
+            from gridgov.places.address.neural import NeuralScorer
+
+            self.neural = NeuralScorer(arrays, {name: i for i, (name, _, _) in enumerate(DENSE_TEMPLATES)})
+            if self.neural.n_labels != len(self.labels):
+                raise ValueError("neural scorer and CRF have different label sets")
 
     @property
     def dictionary(self) -> Dictionary:
@@ -224,6 +244,8 @@ class CompiledModel:
             templates=[[n, c, list(o)] for n, c, o in DENSE_TEMPLATES],
             set_names=self.dictionary.set_names,
         )
+        if self.neural_arrays:
+            meta["neural_weight"] = self.neural_weight
         arrays: dict[str, np.ndarray] = {
             "weights": self.weights[:-1],
             "set_weights": self.set_weights,
@@ -235,6 +257,9 @@ class CompiledModel:
         for t, (k, r) in enumerate(zip(self.template_keys, self.template_rows)):
             arrays[f"keys_{t}"] = k
             arrays[f"rows_{t}"] = r
+        if self.neural_arrays:
+            for name, arr in self.neural_arrays.items():
+                arrays["nn_" + name] = arr
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(_npz_bytes(arrays))
 
@@ -252,6 +277,7 @@ class CompiledModel:
                 raise ValueError(f"{path}: dictionary does not match the model's set features")
             space = FeatureSpace(_decode_strings(z["vocab"]), dictionary)
             n_t = len(DENSE_TEMPLATES)
+            neural = {n[3:]: z[n] for n in z.files if n.startswith("nn_")} or None
             return cls(
                 labels=list(meta["labels"]),
                 space=space,
@@ -260,7 +286,9 @@ class CompiledModel:
                 weights=z["weights"],
                 set_weights=z["set_weights"],
                 transitions=z["transitions"],
-                meta={k: v for k, v in meta.items() if k not in ("labels", "templates", "set_names")},
+                meta={k: v for k, v in meta.items() if k not in ("labels", "templates", "set_names", "neural_weight")},
+                neural=neural,
+                neural_weight=float(meta.get("neural_weight", 1.0)),
             )
 
     # ------------------------------------------------------------------------------------
@@ -305,8 +333,11 @@ class CompiledModel:
         token_lists: Sequence[Sequence[str]],
         starts: Sequence[Sequence[int]],
         ends: Sequence[Sequence[int]],
+        *,
+        with_neural: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """State scores ``[total tokens, labels]`` for a batch and the offsets of each sequence."""
+        """State scores ``[total tokens, labels]`` for a batch and the offsets of each sequence
+        (``with_neural=False``: the CRF's alone, without the network's log-probabilities)."""
         keys, codes, seq_off = self.space.features(token_lists, starts, ends)
         total = keys.shape[0]
         K = len(self.labels)
@@ -325,6 +356,7 @@ class CompiledModel:
                 blk += W[r[:, t]]
         E += self.set_weights[0]  # bias
         # set features (repeats, dictionary matches, keyword context), each counted once per token
+        m = None
         if codes.size:
             F = self.space.n_set
             r = codes // F
@@ -333,6 +365,10 @@ class CompiledModel:
                 (np.ones(codes.size, np.float32), (codes - r * F).astype(np.int32), indptr), shape=(total, F)
             )
             E += m @ self.set_weights
+        if with_neural and self.neural is not None:  # product of experts: + weight × the network's log-probabilities
+            lp = self.neural.log_probs(keys, m, seq_off, normalize=False)
+            lp *= self.neural_weight
+            E += lp
         return E, seq_off
 
     # ------------------------------------------------------------------------------------

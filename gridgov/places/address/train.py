@@ -34,6 +34,7 @@ from gridgov.places.address.engine import CompiledModel
 from gridgov.places.address.features import FeatureSpace
 from gridgov.places.address.resources import build_dictionary, load_word_list
 from gridgov.places.address.text import tokenize
+from gridgov.places.address.train_neural import NEURAL_DEFAULTS
 
 __all__ = ["train", "token_tags", "main", "DEFAULTS"]
 
@@ -80,6 +81,9 @@ def train(
     possible_transitions: bool = False,
     crfsuite_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    neural: bool = False,
+    neural_options: dict | None = None,
+    crf_from: str | os.PathLike[str] | None = None,
 ) -> dict:
     """Train on ``examples`` (``(text, char_tags)`` pairs, see :mod:`~.data`) and write the compiled
     model to ``out_path``. Returns training statistics (also stored in the model's metadata).
@@ -87,6 +91,14 @@ def train(
     With ``bags`` = n > 1, n CRFs are trained, the j-th on every address whose index is not j
     modulo n, and their weights are averaged into one model (bagging: the same features and the
     same decoding cost as a single CRF, lower variance). ``bags=1`` trains one CRF on everything.
+
+    With ``neural``, a small bidirectional recurrent network is trained on the same addresses and features
+    after the CRF (:mod:`~.train_neural`, needs PyTorch) and stored in the model; the parser adds
+    its log-probabilities (× ``neural_options["weight"]``) to the CRF scores. ``neural_options``
+    may set ``cell`` (``gru``/``lstm``), ``hidden``, ``epochs``, ``seed`` and ``weight`` (defaults
+    ``NEURAL_DEFAULTS``). ``crf_from`` (a model file) skips the CRF training and keeps that file's
+    CRF (trained by this function on the same examples, it is the CRF this call would train:
+    training is deterministic), so that only the network is (re)trained.
     """
     log = _log if progress else (lambda msg: None)
     t0 = time.perf_counter()
@@ -95,55 +107,71 @@ def train(
     word_list = load_word_list(min_freq=word_min_freq) if words else {}
     if words and not word_list:
         raise RuntimeError("--words needs the jieba package (its dict.txt)")
-    dictionary = build_dictionary(word_list)
-    space = FeatureSpace.build((s[0] for s in seqs), dictionary)
-    n_tokens = sum(len(s[0]) for s in seqs)
-    log(
-        f"{len(seqs)} addresses, {n_tokens} tokens, vocabulary {len(space.vocab)}, "
-        f"dictionary {len(dictionary.entries)} entries, {space.n_set} set features"
-    )
-    bags = max(1, int(bags))
-    params = {
-        "c1": c1,
-        "c2": c2,
-        "max_iterations": max_iterations,
-        "feature.possible_transitions": possible_transitions,
-    }
-    models: list[CompiledModel] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(crfsuite_dir) if crfsuite_dir else Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        for j in range(bags):
-            part = [s for i, s in enumerate(seqs) if bags == 1 or i % bags != j]
-            log(
-                f"CRF {j + 1}/{bags}: {len(part)} addresses; L-BFGS, c1={c1}, c2={c2}, "
-                f"{max_iterations} iterations"
-            )
-            trainer = _make_trainer(log, max_iterations)
-            for a in range(0, len(part), _FEATURE_BATCH):
-                chunk = part[a : a + _FEATURE_BATCH]
-                attrs = space.attributes([s[0] for s in chunk], [s[1] for s in chunk], [s[2] for s in chunk])
-                for x, s in zip(attrs, chunk):
-                    trainer.append(x, s[3])
-            trainer.set_params(params)
-            crf_file = folder / f"address-{j + 1}-of-{bags}.crfsuite"
-            trainer.train(str(crf_file))
-            models.append(CompiledModel.from_crfsuite(crf_file, space))
-            log(f"CRF {j + 1}/{bags} done ({time.perf_counter() - t0:.0f} s so far)")
-    stats = {
-        "addresses": len(seqs),
-        "tokens": n_tokens,
-        "algorithm": "crfsuite lbfgs, first order, BIOES"
-        + (f"; weights averaged over {bags} bags" if bags > 1 else ""),
-        "bags": bags,
-        "c1": c1,
-        "c2": c2,
-        "max_iterations": max_iterations,
-        "possible_transitions": possible_transitions,
-        "words": len(word_list),
-        "licence_note": "word list derived from jieba dict.txt (MIT licence)" if word_list else "",
-    }
-    model = CompiledModel.average(models, meta={"training": stats}) if bags > 1 else models[0]
+    if crf_from is not None:
+        model = CompiledModel.load(crf_from)
+        model.attach_neural(None)
+        stats = dict(model.meta.get("training", {}))
+        stats.pop("neural", None)
+        log(f"CRF taken from {crf_from} ({stats.get('algorithm', '?')}); training the network only")
+    else:
+        dictionary = build_dictionary(word_list)
+        space = FeatureSpace.build((s[0] for s in seqs), dictionary)
+        n_tokens = sum(len(s[0]) for s in seqs)
+        log(
+            f"{len(seqs)} addresses, {n_tokens} tokens, vocabulary {len(space.vocab)}, "
+            f"dictionary {len(dictionary.entries)} entries, {space.n_set} set features"
+        )
+        bags = max(1, int(bags))
+        params = {
+            "c1": c1,
+            "c2": c2,
+            "max_iterations": max_iterations,
+            "feature.possible_transitions": possible_transitions,
+        }
+        models: list[CompiledModel] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(crfsuite_dir) if crfsuite_dir else Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            for j in range(bags):
+                part = [s for i, s in enumerate(seqs) if bags == 1 or i % bags != j]
+                log(
+                    f"CRF {j + 1}/{bags}: {len(part)} addresses; L-BFGS, c1={c1}, c2={c2}, "
+                    f"{max_iterations} iterations"
+                )
+                trainer = _make_trainer(log, max_iterations)
+                for a in range(0, len(part), _FEATURE_BATCH):
+                    chunk = part[a : a + _FEATURE_BATCH]
+                    attrs = space.attributes([s[0] for s in chunk], [s[1] for s in chunk], [s[2] for s in chunk])
+                    for x, s in zip(attrs, chunk):
+                        trainer.append(x, s[3])
+                trainer.set_params(params)
+                crf_file = folder / f"address-{j + 1}-of-{bags}.crfsuite"
+                trainer.train(str(crf_file))
+                models.append(CompiledModel.from_crfsuite(crf_file, space))
+                log(f"CRF {j + 1}/{bags} done ({time.perf_counter() - t0:.0f} s so far)")
+        stats = {
+            "addresses": len(seqs),
+            "tokens": n_tokens,
+            "algorithm": "crfsuite lbfgs, first order, BIOES"
+            + (f"; weights averaged over {bags} bags" if bags > 1 else ""),
+            "bags": bags,
+            "c1": c1,
+            "c2": c2,
+            "max_iterations": max_iterations,
+            "possible_transitions": possible_transitions,
+            "words": len(word_list),
+            "licence_note": "word list derived from jieba dict.txt (MIT licence)" if word_list else "",
+        }
+        model = CompiledModel.average(models, meta={"training": stats}) if bags > 1 else models[0]
+    if neural:
+        from gridgov.places.address.train_neural import NEURAL_DEFAULTS, train_network
+
+        opts = {**NEURAL_DEFAULTS, **(neural_options or {})}
+        log(f"network: {opts}")
+        weight = float(opts.pop("weight"))
+        model.attach_neural(train_network(model, seqs, progress=progress, **opts), weight)
+        stats["neural"] = {"kind": "bidirectional RNN over the CRF features (PyTorch, exported to numpy)",
+                           "weight": weight, **opts}  # fmt: skip
     model.meta = {"training": stats}
     model.save(out_path)
     stats = dict(stats)
@@ -200,6 +228,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="weights for all label transitions, not only those seen",
     )
+    ap.add_argument(
+        "--neural", action="store_true", help="also train the neural scorer (needs PyTorch: gridgov[train])"
+    )
+    ap.add_argument("--neural-epochs", type=int, default=NEURAL_DEFAULTS["epochs"])
+    ap.add_argument("--neural-hidden", type=int, default=NEURAL_DEFAULTS["hidden"], help="units per direction")
+    ap.add_argument("--neural-cell", choices=("gru", "lstm"), default=NEURAL_DEFAULTS["cell"])
+    ap.add_argument("--neural-weight", type=float, default=NEURAL_DEFAULTS["weight"])
+    ap.add_argument("--seed", type=int, default=NEURAL_DEFAULTS["seed"], help="seed of the network's training")
+    ap.add_argument(
+        "--crf-from", help="keep the CRF of this model file (trained on the same data) and train only the network"
+    )
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
 
@@ -224,6 +263,15 @@ def main(argv: list[str] | None = None) -> int:
         bags=args.bags,
         crfsuite_dir=args.crfsuite_dir,
         progress=not args.quiet,
+        crf_from=args.crf_from,
+        neural=args.neural,
+        neural_options={
+            "epochs": args.neural_epochs,
+            "hidden": args.neural_hidden,
+            "cell": args.neural_cell,
+            "weight": args.neural_weight,
+            "seed": args.seed,
+        },
     )
     print(json.dumps(stats, ensure_ascii=False))
     if args.data and (Path(args.data) / "dev.txt").exists():
