@@ -105,18 +105,18 @@ class Party:
     phone: str | None = None
 
 
-def _free(rng: np.random.Generator, role: str, name: str | None = None) -> Party:
+def _free(rng: Draws, role: str, name: str | None = None) -> Party:
     from gridgov.disputes.service import clean_name, free_party_key
 
     if name is None:
         name = SURNAMES[rng.integers(len(SURNAMES))] + "".join(
-            GIVEN[k] for k in rng.integers(0, len(GIVEN), int(rng.integers(1, 3))))
+            GIVEN[int(rng.integers(len(GIVEN)))] for _ in range(int(rng.integers(1, 3))))
     name = clean_name(name)
     phone = f"1{int(rng.choice([3, 5, 8]))}{int(rng.integers(0, 10**9)):09d}"
     return Party("free", free_party_key(name, phone), name, role, phone=phone)
 
 
-def _parties(rng: np.random.Generator, reg: Register, type_: str, grid: str, town_name: str) -> list[Party]:
+def _parties(rng: Draws, reg: Register, type_: str, grid: str, town_name: str) -> list[Party]:
     pool = reg.persons_by_grid.get(grid) or []
     chosen: list[int] = []
 
@@ -193,7 +193,39 @@ def _parties(rng: np.random.Generator, reg: Register, type_: str, grid: str, tow
     return [p for p in parties if not (p.key in seen or seen.add(p.key))]
 
 
-def _day(rng: np.random.Generator, lo: date, hi: date) -> date:
+class Draws:
+    """Scalar draws from blocks of a numpy generator: the per-dispute decisions without paying numpy's
+    per-call overhead (same seed, same draws). Offers the few ``Generator`` methods used here."""
+
+    def __init__(self, rng: np.random.Generator, block: int = 1 << 16) -> None:
+        self.rng, self.block = rng, block
+        self.buf: list[float] = []
+        self.k = 0
+
+    def random(self) -> float:
+        if self.k >= len(self.buf):
+            self.buf, self.k = self.rng.random(self.block).tolist(), 0
+        self.k += 1
+        return self.buf[self.k - 1]
+
+    def integers(self, lo: int, hi: int | None = None) -> int:
+        if hi is None:
+            lo, hi = 0, lo
+        return lo + min(int(self.random() * (hi - lo)), hi - lo - 1)
+
+    def choice(self, a: Any, p: Any = None) -> Any:
+        seq = range(a) if isinstance(a, int) else a
+        if p is None:
+            return seq[self.integers(len(seq))]
+        u, acc = self.random() * float(sum(p)), 0.0
+        for x, w in zip(seq, p):
+            acc += float(w)
+            if u < acc:
+                return x
+        return seq[len(seq) - 1]
+
+
+def _day(rng: Draws, lo: date, hi: date) -> date:
     span = (hi - lo).days
     return lo + timedelta(days=int(rng.integers(0, span + 1))) if span > 0 else lo
 
@@ -210,6 +242,7 @@ def generate(rng: np.random.Generator, events: dict[str, list[Any]], reg: Regist
     local (``tz``). ``mediators``: basic grid → the grid worker (user id, name).
     """
     zone = ZoneInfo(tz)
+    rng = Draws(rng)  # type: ignore[assignment]
 
     def local(s: int) -> date:
         return datetime.fromtimestamp(s, UTC).astimezone(zone).date()
@@ -230,8 +263,7 @@ def generate(rng: np.random.Generator, events: dict[str, list[Any]], reg: Regist
         grid = events["region_code"][i][:15]
         town = grid[:9]
         choices = ITEM_TYPES.get(item, (("other", 1),))
-        w = np.array([c[1] for c in choices])
-        type_ = choices[int(rng.choice(len(choices), p=w / w.sum()))][0]
+        type_ = choices[int(rng.choice(len(choices), p=[c[1] for c in choices]))][0]
         # --- parties: a repeat of an earlier quarrel in the grid, or new ones
         parties: list[Party] | None = None
         earlier = [j for j in recent[(grid, type_)] if created_s - created[j] <= 365 * DAY_S]
@@ -371,7 +403,7 @@ def load_disputes(db, ctx, progress=None) -> None:
     from gridgov.demo.bulk import Bulk
     from gridgov.disputes.models import Agreement, Dispute, DisputeParty, FollowUp, MediationSession, Referral
     from gridgov.events.models import Event
-    from gridgov.people.models import Organization, Person, SpecialGroupMember
+    from gridgov.people.models import Organization, SpecialGroupMember
     from gridgov.regions.models import Region
     from gridgov.settings import get_settings
 
@@ -394,9 +426,14 @@ def load_disputes(db, ctx, progress=None) -> None:
               "severity": [r[3] for r in rows], "state": [r[4] for r in rows], "region_code": [r[5] for r in rows],
               "end_s": [secs(r[6]) or secs(r[7]) for r in rows], "reporter": [r[8] for r in rows]}
     grids = {c[:15] for c in events["region_code"]}
-    people = db.execute(select(Person.id, Person.grid_code, Person.name, Person.sex, Person.house_id)
-                        .where(Person.moved_out_on.is_(None), Person.grid_code.startswith(ctx.top_code))
-                        .order_by(Person.id)).all()
+    # the register's residents: ~300,000 rows at county scale, read on the driver's cursor (no ORM rows)
+    raw = db.connection().connection.driver_connection.cursor()
+    try:
+        raw.execute('SELECT id, grid_code, name, sex, house_id FROM "persons" '
+                    "WHERE moved_out_on IS NULL AND grid_code IS NOT NULL ORDER BY id")
+        people = raw.fetchall()
+    finally:
+        raw.close()
     by_grid: dict[str, list[int]] = defaultdict(list)
     for k, p in enumerate(people):
         if p[1] and p[1][:15] in grids:
