@@ -16,9 +16,11 @@ from gridgov.access.schemas import (
     AuditVerifyOut,
     DepartmentIn,
     DepartmentOut,
+    PasswordIn,
     TokenOut,
     UserIn,
     UserOut,
+    UserPatch,
 )
 from gridgov.errors import AppError
 from gridgov.openapi import err, error, errors
@@ -75,6 +77,30 @@ def create_user(body: UserIn, db: Db, user: CurrentUser):
                                   display_name=body.display_name, scopes=body.scopes,
                                   department_code=body.department_code)
     return user_out(created)
+
+
+_NO_USER = err(404, "user_not_found", "用户不存在", "没有这个用户")
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, summary="Change a user's name, role, scope, department "
+              "or active flag (admin)",
+              responses=errors(403, 422) | _NO_USER | err(409, "cannot_deactivate_self", "不能停用自己的账号",
+                                                           "管理员不能停用自己或取消自己的管理员角色"))
+def update_user(user_id: int, body: UserPatch, db: Db, user: CurrentUser):
+    service.require_permission(user, Permission.users_manage)
+    sent = body.model_fields_set
+    dept = body.department_code if body.department_code is not None else ("" if "department_code" in sent else None)
+    changed = service.update_user(db, user, user_id, display_name=body.display_name,
+                                  role=body.role.value if body.role else None, scopes=body.scopes,
+                                  department_code=dept, active=body.active)
+    return user_out(changed)
+
+
+@router.post("/users/{user_id}/password", response_model=UserOut, summary="Reset a user's password (admin); "
+             "ends their open sessions and tokens", responses=errors(403, 422) | _NO_USER)
+def reset_password(user_id: int, body: PasswordIn, db: Db, user: CurrentUser):
+    service.require_permission(user, Permission.users_manage)
+    return user_out(service.reset_password(db, user, user_id, body.password))
 
 
 @router.get("/departments", response_model=list[DepartmentOut], summary="Departments", responses=errors(403))

@@ -96,3 +96,22 @@ class AuditVerifyOut(BaseModel):
     checked: int
     first_broken_seq: int | None = None
     reason: str | None = None
+
+
+class UserPatch(BaseModel):
+    """Only the fields sent are changed; ``department_code: ""`` (or null) removes the department."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "role": "grid_worker", "scopes": ["211021001001002"], "active": True}]})
+
+    display_name: StrictStr | None = Field(None, min_length=1, max_length=100, examples=["王小明"])
+    role: Role | None = None
+    scopes: list[StrictStr] | None = Field(None, max_length=50, examples=[["211021001001002"]])
+    department_code: StrictStr | None = Field(None, max_length=32, examples=["211021-CG"])
+    active: bool | None = Field(None, strict=True, description="false deactivates the user and ends their sessions")
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"password": "Gridgov#2027y"}]})
+
+    password: StrictStr = Field(min_length=8, max_length=200)

@@ -79,14 +79,41 @@ def _check_region_code(code: str) -> None:
         raise Invalid(f"区域编码 {code} 无效：{exc.message}", code="invalid_region_code") from exc
 
 
-def create_user(
-    db: Session, actor: User | None, *, username: str, password: str, role: str, display_name: str | None = None,
-    scopes: list[str] | None = None, department_code: str | None = None, enforce_policy: bool = True,
-) -> User:
+def _check_assignment(db: Session, role: str, scopes: list[str], department_code: str | None, *,
+                      regions_must_exist: bool = False) -> tuple[Role, Department | None]:
+    """The role, scope and department rules shared by creating and changing a user."""
     try:
         role_enum = Role(role)
     except ValueError as exc:
         raise Invalid(f"未知角色 {role}；可选：{', '.join(r.value for r in Role)}", code="invalid_role") from exc
+    for code in scopes:
+        _check_region_code(code)
+        if regions_must_exist:
+            from gridgov.regions.service import current  # regions.service imports this module
+
+            try:
+                current(db, code)
+            except NotFound as exc:
+                raise Invalid(f"区域 {code} 不存在", code="region_not_found") from exc
+    department = None
+    if department_code:
+        try:
+            department = department_by_code(db, department_code)
+        except NotFound as exc:
+            if not regions_must_exist:
+                raise
+            raise Invalid(exc.message, code="department_not_found") from exc
+    if role_enum is Role.handler and department is None:
+        raise Invalid("部门处置人员必须属于一个部门", code="department_required")
+    if role_enum is Role.grid_worker and not scopes:
+        raise Invalid("网格员必须指定负责的网格", code="scope_required")
+    return role_enum, department
+
+
+def create_user(
+    db: Session, actor: User | None, *, username: str, password: str, role: str, display_name: str | None = None,
+    scopes: list[str] | None = None, department_code: str | None = None, enforce_policy: bool = True,
+) -> User:
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise Invalid("用户名只能包含字母、数字、下划线和点，长度 1-64", code="invalid_username")
     if enforce_policy:
@@ -94,13 +121,7 @@ def create_user(
     if db.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"用户名 {username} 已存在", code="user_exists")
     scopes = scopes or []
-    for code in scopes:
-        _check_region_code(code)
-    department = department_by_code(db, department_code) if department_code else None
-    if role_enum is Role.handler and department is None:
-        raise Invalid("部门处置人员必须属于一个部门", code="department_required")
-    if role_enum is Role.grid_worker and not scopes:
-        raise Invalid("网格员必须指定负责的网格", code="scope_required")
+    role_enum, department = _check_assignment(db, role, scopes, department_code)
     user = User(
         username=username, display_name=display_name or username, role=role_enum.value,
         department_id=department.id if department else None, password_hash=hash_password(password),
@@ -109,6 +130,74 @@ def create_user(
     db.add(user)
     db.flush()
     audit.record(db, actor, "user.create", "user", user.id, after=user_state(user))
+    return user
+
+
+def _end_sessions(db: Session, user_id: int) -> int:
+    """Revoke every open web session and API token of a user; returns how many."""
+    rows = list(db.scalars(select(AuthSession).where(AuthSession.user_id == user_id,
+                                                     AuthSession.revoked.is_(False))))
+    for row in rows:
+        row.revoked = True
+    return len(rows)
+
+
+def update_user(db: Session, actor: User | None, user_id: int, *, display_name: str | None = None,
+                role: str | None = None, scopes: list[str] | None = None, department_code: str | None = None,
+                active: bool | None = None) -> User:
+    """Change a user (admin). ``None`` leaves a field as it is; ``department_code=""`` removes the
+    department, ``scopes=[]`` the scopes. Deactivating ends the user's sessions and tokens at once."""
+    require_permission(actor, Permission.users_manage)
+    user = get_user(db, user_id)
+    if actor is not None and actor.id == user.id:
+        if active is False:
+            raise Conflict("不能停用自己的账号", code="cannot_deactivate_self")
+        if role is not None and role != Role.admin.value:
+            raise Conflict("不能取消自己的管理员角色", code="cannot_demote_self")
+    if display_name is not None:
+        display_name = display_name.strip()
+        if not display_name or len(display_name) > 100:
+            raise Invalid("姓名长度应为 1-100 个字符", code="invalid_display_name")
+    new_scopes = user.region_codes if scopes is None else list(dict.fromkeys(c.strip() for c in scopes if c.strip()))
+    if department_code is None:
+        dept_code = user.department.code if user.department else None
+    else:
+        dept_code = department_code.strip() or None
+    role_enum, department = _check_assignment(db, role or user.role, new_scopes, dept_code,
+                                              regions_must_exist=scopes is not None or department_code is not None)
+    before = user_state(user)
+    if display_name is not None:
+        user.display_name = display_name
+    user.role = role_enum.value
+    user.department_id = department.id if department else None
+    user.department = department
+    if scopes is not None and sorted(new_scopes) != sorted(user.region_codes):
+        user.scopes = [UserScope(region_code=c) for c in new_scopes]
+    ended = 0
+    if active is not None and active != user.active:
+        user.active = active
+        if not active:
+            ended = _end_sessions(db, user.id)
+    db.flush()
+    after = user_state(user)
+    if after != before:
+        detail = {"changed": sorted(k for k in after if after[k] != before[k])}
+        if ended:
+            detail["sessions_ended"] = ended
+        audit.record(db, actor, "user.update", "user", user.id, before=before, after=after, detail=detail)
+    return user
+
+
+def reset_password(db: Session, actor: User | None, user_id: int, new_password: str) -> User:
+    """Set a new password (admin), clear the lockout and end the user's other sessions and tokens."""
+    require_permission(actor, Permission.users_manage)
+    user = get_user(db, user_id)
+    check_password_policy(new_password)
+    user.password_hash = hash_password(new_password)
+    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+    ended = 0 if actor is not None and actor.id == user.id else _end_sessions(db, user.id)
+    db.flush()
+    audit.record(db, actor, "user.password_reset", "user", user.id, detail={"sessions_ended": ended})
     return user
 
 
