@@ -32,7 +32,7 @@ __all__ = ["train_network", "NEURAL_DEFAULTS"]
 NEURAL_DEFAULTS: dict[str, object] = {
     "cell": "gru",
     "hidden": 32,
-    "epochs": 10,
+    "epochs": 15,
     "seed": 1,
     "weight": 0.2,
 }
