@@ -25,6 +25,7 @@ from gridgov.errors import Invalid, NotFound
 from gridgov.events import catalog, responsibility
 from gridgov.events.catalog_defaults import STEP_LABELS, STEPS
 from gridgov.regions import service as regions
+from gridgov.web.i18n import t
 from gridgov.web.pages import PageUser, has_role, is_htmx, render, require
 
 router = APIRouter(include_in_schema=False)
@@ -108,6 +109,55 @@ def create_user(request: Request, db: Db, user: PageUser,
                                  department_code=department_code.strip() or None)
     return _fragment(request, user, "admin/_user_created.html", created=user_out(created), roles=ROLE_LABELS,
                      **_users_ctx(db, user))
+
+
+def _managed_user(db: Db, user: User, user_id: int) -> User:
+    _admin(user)
+    access.require_permission(user, Permission.users_manage)
+    return access.get_user(db, user_id)
+
+
+@router.get("/admin/users/{user_id}/row", response_class=HTMLResponse)
+def user_row(request: Request, db: Db, user: PageUser, user_id: int) -> Response:
+    return _fragment(request, user, "admin/_user_row.html", u=user_out(_managed_user(db, user, user_id)))
+
+
+@router.get("/admin/users/{user_id}/edit", response_class=HTMLResponse)
+def user_edit_form(request: Request, db: Db, user: PageUser, user_id: int) -> Response:
+    target = _managed_user(db, user, user_id)
+    return _fragment(request, user, "admin/_user_edit.html", u=user_out(target), roles=ROLE_LABELS,
+                     departments=access.list_departments(db))
+
+
+@router.post("/admin/users/{user_id}", response_class=HTMLResponse)
+def user_update(request: Request, db: Db, user: PageUser, user_id: int,
+                display_name: Annotated[str, Form(max_length=100)] = "",
+                role: Annotated[str, Form(max_length=20)] = "",
+                scopes: Annotated[str, Form(max_length=2000)] = "",
+                department_code: Annotated[str, Form(max_length=32)] = "",
+                active: Annotated[str, Form(max_length=5)] = "") -> Response:
+    """Saves the in-place edit form; on success the whole row is swapped back (HX-Retarget)."""
+    _managed_user(db, user, user_id)
+    changed = access.update_user(db, user, user_id, display_name=display_name, role=role or None,
+                                 scopes=_codes(scopes), department_code=department_code.strip(),
+                                 active=active in ("1", "on", "true"))
+    return _fragment(request, user, "admin/_user_row.html", u=user_out(changed), saved=t("admin.user_saved"),
+                     headers={"HX-Retarget": f"#user-row-{user_id}", "HX-Reswap": "outerHTML"})
+
+
+@router.get("/admin/users/{user_id}/password", response_class=HTMLResponse)
+def user_password_form(request: Request, db: Db, user: PageUser, user_id: int) -> Response:
+    return _fragment(request, user, "admin/_user_password.html", u=user_out(_managed_user(db, user, user_id)))
+
+
+@router.post("/admin/users/{user_id}/password", response_class=HTMLResponse)
+def user_password_reset(request: Request, db: Db, user: PageUser, user_id: int,
+                        password: Annotated[str, Form(max_length=200)] = "") -> Response:
+    _managed_user(db, user, user_id)
+    changed = access.reset_password(db, user, user_id, password)
+    return _fragment(request, user, "admin/_user_row.html", u=user_out(changed),
+                     saved=t("admin.password_reset_done", username=changed.username),
+                     headers={"HX-Retarget": f"#user-row-{user_id}", "HX-Reswap": "outerHTML"})
 
 
 # --- departments ----------------------------------------------------------------------------

@@ -149,3 +149,49 @@ def test_responsibility_list_add_rule_and_import(new_page, live_server, screensh
         page.click("#rules-import-result .error-report-link")
     with open(download.value.path(), "rb") as fh:
         assert fh.read(2) == b"PK"
+
+
+def test_admin_edits_a_users_scope_and_deactivates_them(new_page, live_server, screenshots):
+    from browser_kit import api_call
+
+    name = "gw_" + secrets.token_hex(3)
+    created = api_call(live_server, "admin", "POST", "/api/v1/users", expect=201, json={
+        "username": name, "password": "Grid2026pass", "role": "grid_worker", "scopes": [live_server.grid_worker_grid]})
+    uid = created["id"]
+    community = live_server.grid_worker_grid[:12]  # the grid's community (社区), one level up
+    page = new_page()
+    login(page, live_server, "admin", f"/admin/users?q={name}")
+    row = f"#user-row-{uid}"
+
+    # a region that does not exist: refused in place, the form stays open
+    page.click(f"{row} .user-edit")
+    page.fill(f"#ue-scopes-{uid}", live_server.top_code + "599")
+    page.click(f"#ue-save-{uid}")
+    error = page.wait_for_selector(f"#ue-result-{uid} .alert-error")
+    assert "不存在" in error.inner_text()
+
+    # widen the scope to the community and deactivate
+    page.fill(f"#ue-scopes-{uid}", community)
+    page.uncheck(f"#ue-active-{uid}")
+    page.click(f"#ue-save-{uid}")
+    page.wait_for_selector(f"{row}.user-inactive .user-saved")
+    text = page.inner_text(row)
+    assert community in text and "已停用" in text
+    page.screenshot(path=str(screenshots / "admin_user_deactivated.png"))
+    body = api_call(live_server, "admin", "GET", "/api/v1/users")
+    assert [(u["scopes"], u["active"]) for u in body if u["id"] == uid] == [([community], False)]
+
+    # the deactivated user cannot log in
+    other = new_page()
+    other.goto(live_server.url + "/login")
+    other.fill("#username", name)
+    other.fill("#password", "Grid2026pass")
+    other.click("#login-submit")
+    expect(other.locator("#login-error")).to_contain_text("用户名或密码错误")
+    assert "/login" in other.url
+
+    # the password reset form refuses a weak password in place
+    page.click(f"{row} .user-reset")
+    page.fill(f"#up-password-{uid}", "short")
+    page.click(f"#up-save-{uid}")
+    assert "8" in page.wait_for_selector(f"#up-result-{uid} .alert-error").inner_text()
