@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from gridgov.access.deps import CurrentUser, Db
 from gridgov.events import geo_service as service
 from gridgov.openapi import err, errors, ok
+from gridgov.regions.geo import parse_bbox
 
 router = APIRouter(prefix="/api/v1/map", tags=["events"], responses=errors(401))
 BAD_BBOX = err(422, "invalid_bbox", "bbox 应为 4 个数字：min_lon,min_lat,max_lon,max_lat", "bbox 格式错误，或参数校验失败")
@@ -65,7 +66,7 @@ def _json(data: Any) -> Response:
 def events_in_view(db: Db, user: CurrentUser, bbox: Bbox, zoom: Zoom = 14) -> Response:
     """`mode: points` lists each open event you may see (code, item, state, severity, overdue, point);
     `mode: clusters` counts them per H3 cell (count, overdue, the most serious severity, mean point)."""
-    return _json(service.events_in_bbox(db, user, service.parse_bbox(bbox), zoom))
+    return _json(service.events_in_bbox(db, user, parse_bbox(bbox), zoom))
 
 
 @router.get("/heat", summary="Events per H3 cell in a bbox (heat layer), resolution by zoom",
@@ -76,7 +77,7 @@ def heat(db: Db, user: CurrentUser, bbox: Bbox, zoom: Zoom = 12,
          ) -> Response:
     """Cells with their count and hexagon ring (`[lat, lon]`), `breaks` (quantile class bounds) and
     `max`. `period`: events reported in the last 7/30/90/365 days, or the open ones."""
-    return _json(service.heat(db, user, service.parse_bbox(bbox), zoom, period, resolution))
+    return _json(service.heat(db, user, parse_bbox(bbox), zoom, period, resolution))
 
 
 @router.get("/metrics", summary="A metric per region of one level in a bbox (colours the grids)",
@@ -86,7 +87,7 @@ def metrics(db: Db, user: CurrentUser, bbox: Bbox,
             metric: Literal["events_week", "open", "overdue", "population"] = "open") -> Response:
     """`values`: region code → value (0 where nothing counts) for the regions in view and in your
     scope; `breaks`: quantile class bounds for the legend. Events count within your visibility."""
-    return _json(service.metric_values(db, user, level, service.parse_bbox(bbox), metric))
+    return _json(service.metric_values(db, user, level, parse_bbox(bbox), metric))
 
 
 @router.get("/regions/{code}/facts", summary="One region's figures for the map's info panel",

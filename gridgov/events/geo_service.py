@@ -94,19 +94,6 @@ def quantile_breaks(values: Any, classes: int = 5) -> list[float]:
     return [float(q) for q in np.unique(qs)]
 
 
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    try:
-        parts = tuple(float(p) for p in text.split(","))
-    except ValueError as exc:
-        raise Invalid("bbox 应为 4 个数字：min_lon,min_lat,max_lon,max_lat", code="invalid_bbox") from exc
-    if len(parts) != 4 or not all(np.isfinite(parts)):
-        raise Invalid("bbox 应为 4 个数字：min_lon,min_lat,max_lon,max_lat", code="invalid_bbox")
-    min_lon, min_lat, max_lon, max_lat = parts
-    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise Invalid("bbox 超出经纬度范围或最小值大于最大值", code="invalid_bbox")
-    return parts  # type: ignore[return-value]
-
-
 def week_start(now: datetime | None = None) -> datetime:
     """Monday 00:00 of the current week in the work time zone (Asia/Shanghai), as an aware UTC time."""
     tz = ZoneInfo(get_settings().work_timezone)

@@ -13,6 +13,7 @@ from gridgov.errors import Invalid
 from gridgov.openapi import err, errors, ok
 from gridgov.regions import schemas, service
 from gridgov.regions.coords import to_wgs84
+from gridgov.regions.geo import parse_bbox
 
 router = APIRouter(prefix="/api/v1", tags=["regions"], responses=errors(401))
 REGION_NOT_FOUND = err(404, "region_not_found", "区域 211021001009 不存在")
@@ -64,19 +65,6 @@ def region_topology(code: str, db: Db, user: CurrentUser):
     return service.stored_topology(db, user, code)
 
 
-def _bbox(text: str) -> tuple[float, float, float, float]:
-    try:
-        parts = tuple(float(p) for p in text.split(","))
-    except ValueError as exc:
-        raise Invalid("bbox 应为 4 个数字：min_lon,min_lat,max_lon,max_lat", code="invalid_bbox") from exc
-    if len(parts) != 4 or not all(np.isfinite(parts)):
-        raise Invalid("bbox 应为 4 个数字：min_lon,min_lat,max_lon,max_lat", code="invalid_bbox")
-    min_lon, min_lat, max_lon, max_lat = parts
-    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise Invalid("bbox 超出经纬度范围或最小值大于最大值", code="invalid_bbox")
-    return parts  # type: ignore[return-value]
-
-
 @router.get("/grids", summary="Regions of one level in a bbox as GeoJSON, simplified for the zoom",
             response_class=Response,
             responses={200: {"content": {"application/json": {"example": schemas.GRIDS_EXAMPLE}}}}
@@ -94,7 +82,7 @@ def grids_in_bbox(
 ) -> Response:
     """A GeoJSON FeatureCollection; `"truncated": true` (and no features) when the view holds more
     features than the server sends at once (or than `limit`) — zoom in."""
-    text = service.features_in_bbox_json(db, user, _bbox(bbox), zoom, level, parent, limit=limit)
+    text = service.features_in_bbox_json(db, user, parse_bbox(bbox), zoom, level, parent, limit=limit)
     return Response(text, media_type="application/json")
 
 

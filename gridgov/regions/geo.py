@@ -63,3 +63,19 @@ def simplify_tolerance_for_zoom(zoom: int) -> float:
     """Degrees of simplification that stay under about half a screen pixel at ``zoom``."""
     zoom = max(0, min(int(zoom), 22))
     return 360.0 / (256 * 2**zoom) * 0.5
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``min_lon,min_lat,max_lon,max_lat`` as four finite numbers in range (422 ``invalid_bbox`` otherwise)."""
+    from gridgov.errors import Invalid
+
+    try:
+        parts = tuple(float(p) for p in text.split(","))
+    except ValueError as exc:
+        raise Invalid("bbox 应为 4 个数字：min_lon,min_lat,max_lon,max_lat", code="invalid_bbox") from exc
+    if len(parts) != 4 or not all(np.isfinite(parts)):
+        raise Invalid("bbox 应为 4 个数字：min_lon,min_lat,max_lon,max_lat", code="invalid_bbox")
+    min_lon, min_lat, max_lon, max_lat = parts
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise Invalid("bbox 超出经纬度范围或最小值大于最大值", code="invalid_bbox")
+    return parts  # type: ignore[return-value]
