@@ -73,7 +73,7 @@ def wait_state(page, label: str) -> None:
 
 def test_operator_to_department_closed_loop(new_page, live_server, screenshots, tmp_path):
     server = live_server
-    word = secrets.token_hex(3)
+    word = "w" + secrets.token_hex(3)
     page = new_page(DESKTOP)
     login(page, server, "operator", "/events/new")
 
@@ -175,7 +175,7 @@ def test_operator_to_department_closed_loop(new_page, live_server, screenshots, 
 
 
 def test_detail_map_and_duplicates(new_page, live_server, screenshots):
-    word = secrets.token_hex(3)
+    word = "w" + secrets.token_hex(3)
     e = file_event(live_server, word)
     twin = file_event(live_server, word)  # same item, same place, same text: a likely duplicate
     page = new_page(DESKTOP)
@@ -197,7 +197,7 @@ def test_detail_map_and_duplicates(new_page, live_server, screenshots):
 # --- refusals in place ----------------------------------------------------------------------------
 
 def test_stale_version_is_a_409_in_place_with_a_refresh(new_page, live_server, screenshots):
-    e = file_event(live_server, secrets.token_hex(3))
+    e = file_event(live_server, "w" + secrets.token_hex(3))
     page = new_page(DESKTOP)
     login(page, live_server, "operator", f"/events/{e['code']}")
     open_action(page, "reject")
@@ -219,7 +219,7 @@ def test_stale_version_is_a_409_in_place_with_a_refresh(new_page, live_server, s
 
 def test_a_required_reason_and_a_foreign_department_are_refused(new_page, live_server):
     server = live_server
-    e = file_event(server, secrets.token_hex(3))
+    e = file_event(server, "w" + secrets.token_hex(3))
     act(server, "operator", e["code"], "accept")
     other = next(d for d in api(server, "admin", "GET", "/api/v1/departments").json()
                  if not d.get("is_centre") and CG not in d["name"])
@@ -253,7 +253,7 @@ def test_a_required_reason_and_a_foreign_department_are_refused(new_page, live_s
 
 def test_bulk_accept_lists_each_outcome(new_page, live_server, screenshots):
     server = live_server
-    word = secrets.token_hex(3)
+    word = "w" + secrets.token_hex(3)
     events = [file_event(server, word, point=False) for _ in range(3)]
     page = new_page(DESKTOP)
     login(page, server, "operator", f"/events?queue=to_accept&q=测试{word}")
