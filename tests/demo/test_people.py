@@ -139,7 +139,8 @@ def test_one_grid_worker_per_basic_grid(db, demo_db):
     # the demo's own accounts (gridworker, gw<grid code>): other tests add grid workers to the shared demo
     rows = db.execute(select(User.username, UserScope.region_code).join(UserScope, UserScope.user_id == User.id)
                       .where(User.role == "grid_worker",
-                             (User.username == "gridworker") | (User.username.startswith("gw") & ~User.username.startswith("gw_")))).all()
+                             (User.username == "gridworker")
+                             | (User.username.startswith("gw") & ~User.username.startswith("gw_", autoescape=True)))).all()
     assert Counter(r.region_code for r in rows) == Counter(grids)
     assert ("gridworker", demo_db.first_grid) in {(r.username, r.region_code) for r in rows}
 
