@@ -17,6 +17,7 @@ from gridgov.events.parties import visible_clause
 from gridgov.events.workflow import FINAL, State
 
 TRACKING_CODE = re.compile(r"[A-Za-z0-9]{6,16}")
+EVENT_CODE = re.compile(r"SJ\d{8,}", re.IGNORECASE)  # SJ + yyyymmdd + serial (service.create)
 OPEN_STATES = tuple(s.value for s in State if s not in FINAL)
 
 QUEUES: dict[str, str] = {
@@ -90,8 +91,11 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
         conds.append(Event.created_at < until)
     if q:
         q = q.strip()
-        if q.upper().startswith("SJ") or q.isdigit():
-            conds.append(or_(Event.code == q.upper(), Event.external_id == q))
+        if EVENT_CODE.fullmatch(q) or q.isdigit():  # a tracking code may start with SJ too
+            exact = [Event.code == q.upper(), Event.external_id == q]
+            if TRACKING_CODE.fullmatch(q):  # SJ23456789 could be either
+                exact.append(Event.tracking_code == q.upper())
+            conds.append(or_(*exact))
         else:
             text = [Event.title.contains(q, autoescape=True), Event.address.contains(q, autoescape=True),
                     Event.description.contains(q, autoescape=True)]

@@ -287,3 +287,24 @@ def test_the_centre_finds_a_resident_report_by_its_tracking_code_or_a_word_of_it
         assert [e["description"] for e in found] == [f"小区门口{word}，很危险"], q
     # the code is matched whole: a part of it finds nothing
     assert client.get("/api/v1/events", headers=auth("operator"), params={"q": tracking[:-1] + "#"}).json()["items"] == []
+
+
+def test_a_tracking_code_that_begins_with_sj_is_not_taken_for_an_event_number(client, auth, demo_db):
+    """Tracking codes draw from A–Z and 2–9, so about one in a thousand begins with SJ like an event number."""
+    from gridgov.db import make_engine
+
+    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
+    lon, lat = grid["center"]
+    r = client.post("/api/v1/public/reports", json={"item_code": "CG001", "description": "路灯不亮",
+                                                   "lon": lon, "lat": lat})
+    assert r.status_code == 201, r.text
+    code = "SJ" + uuid.uuid4().hex[:8].upper()
+    engine = make_engine(demo_db.url)
+    try:
+        with session_scope(engine) as db:
+            e = db.scalar(select(Event).where(Event.tracking_code == r.json()["tracking_code"]))
+            e.tracking_code = code
+    finally:
+        engine.dispose()
+    found = client.get("/api/v1/events", headers=auth("operator"), params={"q": code}).json()["items"]
+    assert [e["description"] for e in found] == ["路灯不亮"]
