@@ -162,9 +162,10 @@ def list_events(db: Db, user: CurrentUser,
 
 
 @router.get("/events/queues", summary="How many events wait in each queue (badges)",
+            description="Each count stops at `cap` (1000): a count equal to `cap` means that many or more.",
             responses=ok(schemas.QUEUES_EXAMPLE))
 def queue_counts(db: Db, user: CurrentUser) -> dict[str, Any]:
-    return {"labels": queues.QUEUES, "counts": queues.counts(db, user)}
+    return {"labels": queues.QUEUES, "counts": queues.counts(db, user), "cap": queues.COUNT_CAP}
 
 
 @router.get("/events/{ref}", response_model=schemas.EventDetail,

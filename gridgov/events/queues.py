@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from gridgov.access.models import User
@@ -108,10 +108,16 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
     return {"items": [event_out(e) for e in rows], "next_before_id": rows[-1].id if len(rows) == limit else None}
 
 
-def counts(db: Session, user: User) -> dict[str, int]:
-    """How many events wait in each queue (the badges of the event centre)."""
+#: badge counts stop here: a count of ``COUNT_CAP`` means "that many or more" (shown as 999+). A queue of
+#: thousands calls for a filter, not an exact number, and a capped count reads at most this many index
+#: entries, so the badges stay fast at millions of events (the full count of 已结案 at 10M events took 9 s)
+COUNT_CAP = 1000
+
+
+def counts(db: Session, user: User, cap: int = COUNT_CAP) -> dict[str, int]:
+    """How many events wait in each queue (the badges of the event centre), each at most ``cap``."""
     out = {}
     for name in QUEUES:
-        out[name] = db.scalar(select(func.count()).select_from(Event).where(
-            visible_clause(user), queue_clause(name, user))) or 0
+        first = select(literal(1)).select_from(Event).where(visible_clause(user), queue_clause(name, user)).limit(cap)
+        out[name] = db.scalar(select(func.count()).select_from(first.subquery())) or 0
     return out

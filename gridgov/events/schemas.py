@@ -290,7 +290,7 @@ QUEUES_EXAMPLE = {
     "labels": {"to_accept": "待受理", "to_dispatch": "待派遣", "to_sign": "待签收", "in_progress": "处置中",
                "to_verify": "待核查", "due_soon": "即将超期", "overdue": "已超期", "closed": "已结案", "mine": "我上报的"},
     "counts": {"to_accept": 2, "to_dispatch": 0, "to_sign": 0, "in_progress": 14, "to_verify": 4, "due_soon": 1,
-               "overdue": 0, "closed": 2046, "mine": 686}}
+               "overdue": 0, "closed": 1000, "mine": 686}, "cap": 1000}
 INBOX_EXAMPLE = {"unread": 1, "items": [{
     "id": 1, "kind": "dispatched", "kind_label": "派遣", "event_id": 2191, "title": "新派遣事件：SJ202612010002191 暴露垃圾",
     "body": None, "created_at": "2026-12-01T21:38:32.907236Z", "read_at": None}]}

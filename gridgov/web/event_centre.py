@@ -252,7 +252,8 @@ def _tabs(names: tuple[str, ...], counts: dict[str, int] | None,
             "url": "/events?" + urlencode({**keep, "queue": "all"}), "active": filters["queue"] == "all"}]
     for name in names:
         count = counts.get(name, 0) if counts is not None else None
-        out.append({"key": name, "label": queues.QUEUES[name], "count": count,
+        shown = f"{queues.COUNT_CAP - 1}+" if count is not None and count >= queues.COUNT_CAP else count
+        out.append({"key": name, "label": queues.QUEUES[name], "count": count, "shown": shown,
                     "hot": name in HOT_QUEUES and bool(count),
                     "url": "/events?" + urlencode({**keep, "queue": name}), "active": filters["queue"] == name})
     return out

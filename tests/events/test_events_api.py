@@ -308,3 +308,25 @@ def test_a_tracking_code_that_begins_with_sj_is_not_taken_for_an_event_number(cl
         engine.dispose()
     found = client.get("/api/v1/events", headers=auth("operator"), params={"q": code}).json()["items"]
     assert [e["description"] for e in found] == ["路灯不亮"]
+
+
+def test_queue_badges_stop_at_the_cap_and_agree_with_full_counts_below_it(client, auth, demo_db):
+    from sqlalchemy import func
+
+    from gridgov.access.models import User
+    from gridgov.db import make_engine
+    from gridgov.events import queues
+
+    body = client.get("/api/v1/events/queues", headers=auth("operator")).json()
+    assert body["cap"] == queues.COUNT_CAP and all(0 <= n <= body["cap"] for n in body["counts"].values())
+    engine = make_engine(demo_db.url)
+    try:
+        with session_scope(engine) as db:
+            operator = db.scalar(select(User).where(User.username == "operator"))
+            full = {name: db.scalar(select(func.count()).select_from(Event).where(
+                queues.visible_clause(operator), queues.queue_clause(name, operator))) for name in queues.QUEUES}
+            assert full["closed"] > 5  # the demo has a year of closed events
+            assert queues.counts(db, operator, cap=5) == {name: min(n, 5) for name, n in full.items()}
+            assert queues.counts(db, operator, cap=10**9) == full
+    finally:
+        engine.dispose()

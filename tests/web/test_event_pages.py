@@ -256,3 +256,13 @@ def test_list_action_and_bulk_on_every_backend(demo_app, demo_db):
         assert 'data-done="2"' in r.text and 'data-failed="1"' in r.text and 'data-status="409"' in r.text
         for code in codes:
             assert 'id="event-state">已受理<' in c.get(f"/events/{code}").text
+
+
+def test_a_badge_at_the_cap_reads_999_plus():
+    from gridgov.events.queues import COUNT_CAP
+    from gridgov.web.event_centre import _tabs
+
+    tabs = {t["key"]: t for t in _tabs(("closed", "to_accept"), {"closed": COUNT_CAP, "to_accept": COUNT_CAP - 1},
+                                       {"queue": "closed"})}
+    assert tabs["closed"]["shown"] == "999+" and tabs["closed"]["count"] == COUNT_CAP
+    assert tabs["to_accept"]["shown"] == COUNT_CAP - 1
