@@ -8,7 +8,7 @@ Set-up: a throwaway PostgreSQL database (``--pg-admin-url``), migrated; the coun
 users and register (buildings give the events real points, grids and addresses). Then
 ``--seed-events`` events (default 200,000) from the demo's own generator (:mod:`gridgov.demo.events`:
 a year's mix of items, channels, states, clocks, overdue flags, assignments), written with COPY
-(:mod:`gridgov.demo.bulk`) in transactions of ``--chunk``; the rest up to ``--events`` (default
+(:mod:`gridgov.demo.bulk`) in chunks of ``--chunk`` (``gridgov demo --events``); the rest up to ``--events`` (default
 10,000,000) are copies of those made inside PostgreSQL (``INSERT … SELECT``: same times, items,
 places and states, new ids, event numbers and tracking codes) — the generator writes ~1,000 events/s
 on this machine, a copy a few hundred thousand. So a 10M database is the demo county's year at ~50×
@@ -79,23 +79,10 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
-def _patch_generator(chunk_no: list[int]) -> None:
-    """The demo generator, adapted for a bulk load in chunks (see the module docstring)."""
-    import gridgov.demo.events as demo_events
+def _patch_generator() -> None:
+    """The demo generator, adapted for a bulk load: only each event's first log row (see the module docstring)."""
     from gridgov.demo.bulk import Bulk
 
-    alphabet = demo_events.ALPHABET
-
-    def tracking_codes(rng, n):
-        k = chunk_no[0]
-        prefix = alphabet[k // len(alphabet)] + alphabet[k % len(alphabet)]
-        while True:
-            codes = np.array([prefix + "".join(r) for r in alphabet[rng.integers(0, len(alphabet), (n, 8))]],
-                             dtype=object)
-            if len(np.unique(codes)) == n:
-                return codes
-
-    demo_events._tracking_codes = tracking_codes
     insert = Bulk.insert
 
     def first_log_rows_only(self, table, n, columns, stage):
@@ -171,7 +158,6 @@ def _replicate(conn, copies: int, seed_n: int, n_events: int) -> None:
 def build(url: str, n_events: int, seed_events: int, chunk: int, seed: int, scale: str) -> dict:
     from sqlalchemy import text
 
-    import gridgov.demo.events as demo_events
     from gridgov.db import get_engine, session_scope, upgrade
     from gridgov.demo.loader import DemoContext, load_regions, load_register, load_users
 
@@ -187,18 +173,20 @@ def build(url: str, n_events: int, seed_events: int, chunk: int, seed: int, scal
     log(f"{scale} regions, users and register in {figures['register_s']} s")
     with engine.begin() as conn:
         again = _drop_secondary(conn)
-    chunk_no = [0]
-    _patch_generator(chunk_no)
+    _patch_generator()
     t1 = time.perf_counter()
-    seed_n = 0
-    while seed_n < min(seed_events, n_events):
-        size = min(chunk, min(seed_events, n_events) - seed_n)
-        demo_events.per_day = lambda scale, size=size: size / 365
-        with session_scope(engine) as db:
-            demo_events.load_events(db, ctx, None)
-            seed_n = db.execute(text("SELECT count(*) FROM events")).scalar()
-        chunk_no[0] += 1
-        log(f"  {seed_n:,} events generated ({time.perf_counter() - t1:.0f} s)")
+    import gridgov.demo.events as demo_events
+
+    demo_events.CHUNK = chunk
+    ctx.events = min(seed_events, n_events)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage.endswith("（分块）"):
+            log(f"  {done:,} events generated ({time.perf_counter() - t1:.0f} s)")
+
+    with session_scope(engine) as db:  # the product's own chunked generator (gridgov demo --events N)
+        demo_events.load_events(db, ctx, progress)
+        seed_n = db.execute(text("SELECT count(*) FROM events")).scalar()
     figures["generated_events"] = seed_n
     figures["generate_s"] = round(time.perf_counter() - t1, 1)
     t2 = time.perf_counter()

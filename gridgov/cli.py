@@ -134,6 +134,10 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.
 def demo(scale: Annotated[str, typer.Option(help="tiny | county | city")] = "county",
          seed: Annotated[int, typer.Option(help="Random seed (same seed, same demo)")] = 1,
          no_serve: Annotated[bool, typer.Option("--no-serve", help="Only write the database and exit")] = False,
+         events: Annotated[int | None, typer.Option(
+             min=0, max=100_000_000,
+             help="Events in the year of history (default: the scale's own, ~80,000 for the county; "
+                  "10000000 makes a large city's year, written in chunks of 100,000)")] = None,
          host: str = "127.0.0.1", port: int = 8000, database_url: DbUrl = None) -> None:
     """Generate the synthetic demo county (or city) into a fresh database, then serve it."""
     from sqlalchemy import inspect
@@ -156,7 +160,7 @@ def demo(scale: Annotated[str, typer.Option(help="tiny | county | city")] = "cou
                 raise typer.Exit(2)
     upgrade(url)
     with progress_bar() as update, session_scope(get_engine(url)) as db:
-        ctx = load_demo(db, scale, seed, progress=update)
+        ctx = load_demo(db, scale, seed, progress=update, events=events)
     elapsed = time.perf_counter() - started
     table = Table(title=f"演示数据：{ctx.top_name}（{scale}，seed={seed}，用时 {elapsed:.1f} 秒）")
     for col in ("角色", "用户名", "密码"):

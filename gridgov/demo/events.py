@@ -15,6 +15,7 @@ The history is generated data, not recorded actions: its log rows carry no audit
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,32 +41,59 @@ PLACES = ("门前", "附近", "路口", "楼下", "院内", "旁边")
 ALPHABET = np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ23456789"))
 
 
+#: the history covers this many days up to now
+DAYS = 365
+#: events generated and written at a time (memory stays flat however many are asked for)
+CHUNK = 100_000
+
+
 def per_day(scale: str) -> int:
     return {"tiny": 6, "county": 220, "city": 1_000}[scale]
 
 
-def _tracking_codes(rng: np.random.Generator, n: int) -> np.ndarray:
+def events_total(ctx) -> int:
+    """How many events the history holds: ``ctx.events``, or a year at the scale's daily volume."""
+    return ctx.events if ctx.events is not None else per_day(ctx.scale) * DAYS
+
+
+def _tracking_codes(rng: np.random.Generator, n: int, prefix: str = "") -> np.ndarray:
+    """``n`` distinct 10-character codes; a chunk's own ``prefix`` keeps chunks apart."""
     while True:
-        codes = np.array(["".join(r) for r in ALPHABET[rng.integers(0, len(ALPHABET), (n, 10))]], dtype=object)
+        codes = np.array([prefix + "".join(r) for r in ALPHABET[rng.integers(0, len(ALPHABET), (n, 10 - len(prefix)))]],
+                         dtype=object)
         if len(np.unique(codes)) == n:
             return codes
 
 
-def generate(rng: np.random.Generator, *, n_days: int, per_day: int, now_us: int, items: dict[str, np.ndarray],
-             places: dict[str, np.ndarray], calendar: Any) -> dict[str, np.ndarray]:
-    """The columns of the events and their milestone times (µs since the epoch, -1 = never)."""
-    # --- when: days weighted by weekday and season, hours by the office rhythm
+def chunk_prefix(k: int, chunks: int) -> str:
+    """Two alphabet characters naming chunk ``k`` of a history written in several chunks ("" for one)."""
+    if chunks <= 1:
+        return ""
+    if k >= len(ALPHABET) ** 2:
+        raise ValueError(f"at most {len(ALPHABET) ** 2} chunks of events")
+    return str(ALPHABET[k // len(ALPHABET)]) + str(ALPHABET[k % len(ALPHABET)])
+
+
+def report_times(rng: np.random.Generator, n: int, *, n_days: int, now_us: int) -> np.ndarray:
+    """When ``n`` events were reported over the last ``n_days`` (µs since the epoch, sorted): days
+    weighted by weekday and season, hours by the office rhythm."""
     day0 = (now_us // DAY) - n_days
     days = day0 + np.arange(n_days + 1)
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
     doy = (days % 365.25) / 365.25
     day_w = np.where(weekday < 5, 1.0, 0.55) * (1 + 0.25 * np.sin(2 * np.pi * (doy - 0.3)))
     day_w *= rng.gamma(20, 1 / 20, len(days))
-    n = int(per_day * n_days)
     day = rng.choice(days, n, p=day_w / day_w.sum())
     hour = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
     t0 = day * DAY + hour * HOUR + rng.integers(0, HOUR, n) - 8 * HOUR  # local (UTC+8) hours → UTC
-    t0 = np.sort(np.minimum(t0, now_us - 60 * US))
+    return np.sort(np.minimum(t0, now_us - 60 * US))
+
+
+def generate(rng: np.random.Generator, t0: np.ndarray, *, items: dict[str, np.ndarray],
+             places: dict[str, np.ndarray], calendar: Any) -> dict[str, np.ndarray]:
+    """The columns of the events reported at ``t0`` and their milestone times (µs since the epoch,
+    -1 = never)."""
+    n = len(t0)
     # --- what and where
     cat_codes = items["category_code"]
     w = np.array([CATEGORY_WEIGHTS.get(c, 1) for c in cat_codes], float)
@@ -76,6 +104,8 @@ def generate(rng: np.random.Generator, *, n_days: int, per_day: int, now_us: int
     item[hot] = rng.choice(np.flatnonzero(summer), hot.sum())
     place = rng.integers(0, len(places["lon"]), n)
     channel = CHANNELS[rng.choice(len(CHANNELS), n, p=CHANNEL_P)]
+    if "public" in items:  # residents file public items only: an internal one (党建, 特殊人群, leads) is a grid worker's
+        channel[~items["public"][item] & np.isin(channel, ["resident", "open311"])] = "grid"
     # --- which path
     r = rng.random(n)
     self_res = (channel == "grid") & items["self_resolvable"][item] & (r < 0.6)
@@ -150,16 +180,15 @@ NOTES = {"reject": "经核实不属于受理范围，已向反映人解释", "ha
 
 
 def load_events(db, ctx, progress: Progress | None = None) -> None:
-    """The loader step: a year of events over the register just written."""
+    """The loader step: a year of events over the register just written — ``ctx.events`` of them
+    (default: the scale's daily volume for a year, :func:`per_day`), generated and written in chunks of
+    :data:`CHUNK` so that memory stays flat for millions (``gridgov demo --scale city --events 10000000``)."""
     from sqlalchemy import select, text
 
     from gridgov.access import audit
     from gridgov.access.models import Department, User
-    from gridgov.demo.bulk import Bulk
-    from gridgov.events import clock
     from gridgov.events.catalog import current_version
-    from gridgov.events.defaults import PER_TOWN
-    from gridgov.events.models import Assignment, CatalogItem, Event, EventLog
+    from gridgov.events.models import CatalogItem
     from gridgov.places.models import Building
 
     report = progress or (lambda stage, done, total: None)
@@ -175,7 +204,8 @@ def load_events(db, ctx, progress: Progress | None = None) -> None:
              "category_code": np.array([r.category_code for r in rows], dtype=object),
              "severity": np.array([r.severity for r in rows], dtype=object),
              "department_code": np.array([r.department_code or "" for r in rows], dtype=object),
-             "self_resolvable": np.array([r.self_resolvable for r in rows], dtype=bool)}
+             "self_resolvable": np.array([r.self_resolvable for r in rows], dtype=bool),
+             "public": np.array([r.public for r in rows], dtype=bool)}
     for s in STEPS:
         items[f"{s}_hours"] = np.array([r.limits["normal"][s] for r in rows], dtype=float)
     sev_factor = {sev: rows[0].limits[sev]["accept"] / rows[0].limits["normal"]["accept"] for sev in rows[0].limits}
@@ -187,22 +217,62 @@ def load_events(db, ctx, progress: Progress | None = None) -> None:
               "h3": np.array([x[2] for x in b], dtype=object), "grid_code": np.array([x[3] for x in b], dtype=object),
               "grid_region_id": np.array([x[4] for x in b], dtype=object),
               "address": np.array([x[5] for x in b], dtype=object)}
-    n_days = 365
-    g = generate(rng, n_days=n_days, per_day=per_day(ctx.scale), now_us=now_us, items=items, places=places,
-                 calendar=clock.calendar())
+    setting = _Setting(
+        now_us=now_us, version_id=version.id, items=items, sev_factor=sev_factor, places=places, top=ctx.top_code,
+        depts={code: i for i, code in db.execute(select(Department.id, Department.code)).all()},
+        users={name: uid for name, uid in db.execute(select(User.username, User.id)).all()})
+    total = events_total(ctx)
+    times = report_times(rng, total, n_days=DAYS, now_us=now_us)  # all of them first: ids follow time
+    chunks = max(1, -(-total // CHUNK))
+    counts = {"events": 0, "event_logs": 0, "assignments": 0, "open": 0, "overdue": 0}
+    for k in range(chunks):
+        t0 = times[k * CHUNK:(k + 1) * CHUNK]
+        for key, value in _write_chunk(db, setting, rng, t0, chunk_prefix(k, chunks), report).items():
+            counts[key] += value
+        if chunks > 1:
+            report("写入事件（分块）", counts["events"], total)
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text('ANALYZE "events", "event_logs", "event_assignments"'))
+    seconds = round(time.perf_counter() - started, 2)
+    audit.record(db, None, "demo.events", "demo_events", f"demo-{ctx.scale}-{ctx.seed}",
+                 detail={"counts": counts, "seconds": seconds, "days": DAYS})
+    ctx.register.update({"events": counts["events"], "event_logs": counts["event_logs"],
+                         "event_assignments": counts["assignments"], "events_s": seconds})
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """What every chunk of the history shares: the clock's "now", the catalog, the places, who is who."""
+
+    now_us: int
+    version_id: int
+    items: dict[str, np.ndarray]
+    sev_factor: dict[str, float]
+    places: dict[str, np.ndarray]
+    top: str
+    depts: dict[str, int]
+    users: dict[str, int]
+
+
+def _write_chunk(db, setting: _Setting, rng: np.random.Generator, t0: np.ndarray, prefix: str, report) -> dict[str, int]:
+    """Generate the events reported at ``t0``, with their timelines cut at "now", and write them."""
+    from gridgov.demo.bulk import Bulk
+    from gridgov.events import clock
+    from gridgov.events.defaults import PER_TOWN
+    from gridgov.events.models import Assignment, Event, EventLog
+
+    now_us, items, sev_factor, places, users = setting.now_us, setting.items, setting.sev_factor, setting.places, setting.users
+    g = generate(rng, t0, items=items, places=places, calendar=clock.calendar())
     n = g["n"]
     report("生成事件", n, n)
     it, pl = g["item"], g["place"]
     grid = places["grid_code"][pl]
     # --- departments: the 属地 ones by town, the others at the top
-    depts = {code: i for i, code in db.execute(select(Department.id, Department.code)).all()}
-    top = ctx.top_code
     dep_code = items["department_code"][it]
     town = np.array([c[:9] for c in grid.tolist()], dtype=object)
-    key = np.where(np.isin(dep_code, PER_TOWN), town, top) + "-" + dep_code
-    lead = np.array([depts.get(k) for k in key.tolist()], dtype=object)
+    key = np.where(np.isin(dep_code, PER_TOWN), town, setting.top) + "-" + dep_code
+    lead = np.array([setting.depts.get(k) for k in key.tolist()], dtype=object)
     # --- reporters
-    users = {name: uid for name, uid in db.execute(select(User.username, User.id)).all()}
     operator = users.get("operator")
     grid_workers = {name[2:]: uid for name, uid in users.items() if name.startswith("gw")}
     basic = np.array([c[:15] for c in grid.tolist()], dtype=object)
@@ -266,7 +336,7 @@ def load_events(db, ctx, progress: Progress | None = None) -> None:
     bulk.insert(Event.__table__, n, {
         "id": ids, "code": codes, "channel": g["channel"], "client_id": None,
         "external_id": np.where(hotline, np.char.add("12345-", codes.astype(str)), None).astype(object),
-        "tracking_code": _tracking_codes(rng, n), "catalog_version_id": version.id, "item_code": items["code"][it],
+        "tracking_code": _tracking_codes(rng, n, prefix), "catalog_version_id": setting.version_id, "item_code": items["code"][it],
         "category_code": items["category_code"][it], "severity": g["severity"], "title": items["name"][it],
         "description": desc, "address": places["address"][pl], "region_code": grid, "state": state,
         "level": np.where(overdue, 1, 0), "lead_department_id": np.where(g["self_res"], None, lead),
@@ -324,12 +394,5 @@ def load_events(db, ctx, progress: Progress | None = None) -> None:
         "answered_at": stamps(np.where(passed["sign"][d], ms["sign"][d], -1)), "created_at": stamps(ms["dispatch"][d]),
     }, "写入派遣")
     bulk.fix_sequences([Event.__table__, EventLog.__table__, Assignment.__table__])
-    if bulk.dialect == "postgresql":
-        db.execute(text('ANALYZE "events", "event_logs", "event_assignments"'))
-    seconds = round(time.perf_counter() - started, 2)
-    counts = {"events": n, "event_logs": len(ev_id), "assignments": int(d.sum()),
-              "open": int(open_.sum()), "overdue": int(overdue.sum())}
-    audit.record(db, None, "demo.events", "demo_events", f"demo-{ctx.scale}-{ctx.seed}",
-                 detail={"counts": counts, "seconds": seconds, "days": n_days})
-    ctx.register.update({"events": n, "event_logs": len(ev_id), "event_assignments": int(d.sum()),
-                         "events_s": seconds})
+    return {"events": n, "event_logs": len(ev_id), "assignments": int(d.sum()), "open": int(open_.sum()),
+            "overdue": int(overdue.sum())}

@@ -37,6 +37,7 @@ class DemoContext:
     counts: dict[str, int] = field(default_factory=dict)
     today: date | None = None   # the register's "today" (ages, move-in dates, visits due); None: date.today()
     register: dict[str, float] = field(default_factory=dict)  # rows written and seconds taken by the people step
+    events: int | None = None   # events in the year of history; None: the scale's own volume (demo/events.py)
 
 
 def load_regions(db: Session, ctx: DemoContext, progress: Progress | None = None) -> None:
@@ -115,10 +116,13 @@ STEPS: list[Callable[[Session, DemoContext, Progress | None], None]] = [
     load_regions, load_users, load_register, load_event_history, load_dispute_history]
 
 
-def load_demo(db: Session, scale: str, seed: int, progress: Progress | None = None) -> DemoContext:
+def load_demo(db: Session, scale: str, seed: int, progress: Progress | None = None,
+              events: int | None = None) -> DemoContext:
     if scale not in ("tiny", "county", "city"):
         raise ValueError(f"unknown scale {scale!r}: tiny, county or city")
-    ctx = DemoContext(scale=scale, seed=seed)
+    if events is not None and events < 0:
+        raise ValueError("events must be 0 or more")
+    ctx = DemoContext(scale=scale, seed=seed, events=events)
     for step in STEPS:
         step(db, ctx, progress)
     return ctx
