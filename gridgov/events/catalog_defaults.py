@@ -61,6 +61,82 @@ SELF_RESOLVE_FORBIDDEN: frozenset[str] = frozenset({"high", "urgent"})
 MIN_CATEGORIES = 12
 MIN_ITEMS = 150
 
+# --- which items the public sees (对公众开放) -----------------------------------------------------
+# An item is public when a resident can witness it and report it themselves: a problem of a place,
+# a facility or a public service, a dispute they are a party to, or a request for their own (or a
+# neighbour's) help. It is internal when filing it or even listing it as a public service would be
+# wrong: the party's own organisation work, a task staff record in their own work, following people
+# on a watch list, intelligence and police leads, a risk judged by staff. Internal items stay usable by
+# every staff channel (grid worker, centre, hotline, sensors); residents (the 随手拍 page and API,
+# Open311) see and file public items only. docs/catalog.md gives the rule and the list.
+INTERNAL_CATEGORIES: frozenset[str] = frozenset({"DJ"})
+"""Whole categories that are internal: 党建引领 (the party's own organisation work)."""
+INTERNAL_ITEMS: dict[str, str] = {
+    # 平安建设: staff tasks, security infrastructure, intelligence and stability leads
+    "ZZ001": "security",  # 视频监控点位故障: where the cameras are, and which are down
+    "ZZ002": "task",  # 群防群治力量需求
+    "ZZ004": "lead",  # 护路护线隐患
+    "ZZ005": "lead",  # 邪教活动线索
+    "ZZ006": "lead",  # 非法宗教活动线索
+    "ZZ008": "task",  # 反诈宣传需求
+    "ZZ009": "lead",  # 涉黑涉恶线索
+    "ZZ010": "lead",  # 非法集资线索
+    "ZZ011": "task",  # 寄递物流安全问题 (an inspection)
+    "ZZ012": "person",  # 民族团结事项 (ethnicity is sensitive personal data)
+    "ZZ013": "person",  # 重点人员动向异常
+    "ZZ014": "lead",  # 群体性事件苗头
+    "ZZ015": "lead",  # 涉本地网络舆情
+    "ZZ016": "task",  # 平安创建宣传
+    # 矛盾纠纷: the risk of escalation is the staff's judgement; a party files the dispute itself
+    "MD020": "task",  # 有激化风险的矛盾纠纷
+    # 治安隐患: police leads and registration checks (a crime in progress: 110)
+    "ZA001": "lead",  # 盗窃线索
+    "ZA002": "lead",  # 聚众赌博
+    "ZA003": "lead",  # 涉黄线索
+    "ZA004": "lead",  # 涉毒线索
+    "ZA005": "lead",  # 打架斗殴
+    "ZA006": "person",  # 可疑人员
+    "ZA007": "person",  # 流动人口信息未登记
+    "ZA008": "person",  # 出租房屋治安隐患 (the tenants)
+    "ZA009": "task",  # 旅馆业未实名登记 (an inspection)
+    "ZA011": "lead",  # 管制器具和枪爆物品线索
+    # 特殊人群: people on a watch list, followed by staff
+    "TS001": "person",  # 社区矫正对象异常
+    "TS002": "person",  # 刑满释放人员安置帮教
+    "TS003": "person",  # 严重精神障碍患者病情异常
+    "TS004": "person",  # 精神障碍患者随访服药
+    "TS005": "person",  # 社区戒毒康复人员管理
+    "TS006": "person",  # 失学辍学
+    "TS007": "person",  # 重点青少年帮扶
+    "TS010": "person",  # 艾滋病感染者服务管理
+    "TS011": "person",  # 重点信访人员动态
+    "TS012": "person",  # 计生特殊家庭帮扶
+    "TS014": "task",  # 特殊人群走访发现问题
+    # 农业农村: a household watch list (a family asks for help through MS002 临时救助需求)
+    "NY008": "person",  # 防止返贫监测
+    # 综合事项: filed by staff for someone, or the hotline's own item
+    "QT004": "task",  # 信访事项代办
+    "QT005": "task",  # 热线转办一般事项
+}
+"""Internal items of otherwise public categories, with why: ``task`` (staff work), ``person`` (a
+watch list or sensitive personal data), ``lead`` (intelligence or police lead), ``security``."""
+INTERNAL_REASONS: dict[str, str] = {
+    "party": "党建组织工作",
+    "task": "工作人员的工作事项",
+    "person": "涉及重点人员或敏感个人信息",
+    "lead": "内部线索（紧急情况请拨打110）",
+    "security": "安防设施信息",
+}
+
+
+def is_public(item_code: str, category_code: str) -> bool:
+    """Whether the shipped rule opens an item to the public (residents, Open311).
+
+    >>> is_public("CG012", "CG"), is_public("TS001", "TS"), is_public("TS013", "TS"), is_public("DJ003", "DJ")
+    (True, False, True, False)
+    """
+    return category_code not in INTERNAL_CATEGORIES and item_code not in INTERNAL_ITEMS
+
 CATALOG_COLUMNS: tuple[str, ...] = (
     "category_code",
     "category_name",
@@ -130,6 +206,7 @@ class Item:
     sign_hours: float
     handle_hours: float
     verify_hours: float
+    public: bool = True  # residents may see and file it (:func:`is_public`)
 
     def base_hours(self, step: str) -> float:
         """The working-hour limit of ``step`` at severity ``normal``."""
@@ -381,6 +458,7 @@ def _parse_items(
                 flag == "true",
                 keywords,
                 *hours,
+                public=is_public(code, cat),
             )
         )
         cat_items.setdefault(cat, []).append(code)

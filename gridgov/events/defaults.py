@@ -22,7 +22,7 @@ def install_catalog(db: Session, actor: User | None = None) -> CatalogVersion | 
     categories = [{"code": c.code, "name": c.name} for c in cat.categories]
     items = [{"code": i.code, "category_code": i.category_code, "name": i.name, "description": i.description,
               "severity": i.severity, "department_code": i.department_code, "self_resolvable": i.self_resolvable,
-              "keywords": "、".join(i.keywords), "limits": cat.limits(i)} for i in cat.items]
+              "keywords": "、".join(i.keywords), "limits": cat.limits(i), "public": i.public} for i in cat.items]
     return write_version(db, actor, categories=categories, items=items, note="系统默认事项清单")
 
 

@@ -255,7 +255,7 @@ def discovery_v2(fmt: Fmt, request: Request, db: Db) -> Response:
 
 @router.get(
     "/v2/services.{fmt}",
-    summary="GET Service List: the catalog items one can report",
+    summary="GET Service List: the public catalog items one can report",
     responses=_docs("services", [SERVICE], 404),
 )
 def services(fmt: Fmt, db: Db, jurisdiction_id: Jurisdiction = None) -> Response:

@@ -1,13 +1,16 @@
 """Open311 GeoReport v2 mapped onto our catalog and events.
 
-- services = the items of the current catalog (``service_code`` = item code, ``group`` = its
-  category's name, ``keywords`` = its keywords); every service is ``realtime`` with no extra
-  attributes (``metadata: false``).
+- services = the **public** items of the current catalog (``CatalogItem.public``; ``service_code`` =
+  item code, ``group`` = its category's name, ``keywords`` = its keywords); every service is
+  ``realtime`` with no extra attributes (``metadata: false``). An internal item is unknown here: absent
+  from the list, 404 as a definition, 404 on POST, and its events are not published.
 - a POST files an event through :func:`gridgov.events.service.report` (channel ``open311``); the
   key that filed it, the media URL and the standard address id go into ``open311_requests``.
 - GET requests publishes events reported by the public (channels :data:`PUBLIC_CHANNELS`, never a
   dispute) with the spec's fields only: never a reporter's name, phone, e-mail or account; in the
-  sensitive categories (:data:`WITHHELD_CATEGORIES`) without description, place or media either.
+  sensitive categories (:data:`WITHHELD_CATEGORIES`) without description, place or media either;
+  elsewhere with the personal data typed into the description, the address and the status notes
+  masked (:func:`gridgov.access.redact.redact`).
 
 Bad input raises :class:`gridgov.errors.AppError` kinds with an Open311 status (400 bad or missing
 argument, 403 missing or wrong api_key, 404 unknown service/request/jurisdiction); ``details``
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.access import audit
 from gridgov.access.models import Department
+from gridgov.access.redact import redact
 from gridgov.db import utcnow
 from gridgov.errors import AppError, Invalid, NotFound
 from gridgov.events import catalog
@@ -113,13 +117,15 @@ def _service(item: CatalogItem, group: str | None) -> dict[str, Any]:
 
 
 def services(db: Session) -> list[dict[str, Any]]:
-    """Every item of the current catalog, in category order."""
+    """Every public item of the current catalog, in category order."""
     v = catalog.current_version(db)
     cats = {
         c.code: (c.sort, c.name)
         for c in db.scalars(select(CatalogCategory).where(CatalogCategory.version_id == v.id))
     }
-    items = db.scalars(select(CatalogItem).where(CatalogItem.version_id == v.id))
+    items = db.scalars(
+        select(CatalogItem).where(CatalogItem.version_id == v.id, CatalogItem.public.is_(True))
+    )
     ordered = sorted(items, key=lambda i: (cats.get(i.category_code, (1 << 30, ""))[0], i.code))
     return [_service(i, cats.get(i.category_code, (0, None))[1]) for i in ordered]
 
@@ -131,7 +137,11 @@ def service_definition(db: Session, code: str) -> dict[str, Any]:
     item = (
         None
         if plain is None
-        else db.scalar(select(CatalogItem).where(CatalogItem.version_id == v.id, CatalogItem.code == plain))
+        else db.scalar(
+            select(CatalogItem).where(
+                CatalogItem.version_id == v.id, CatalogItem.code == plain, CatalogItem.public.is_(True)
+            )
+        )
     )
     if item is None:
         raise NotFound(f"service_code：服务类型「{code[:40]}」不存在", code="open311_service_not_found")
@@ -257,7 +267,13 @@ def submit(
     if problems:
         raise bad(*problems)
     try:
-        catalog.current_item(db, fields["service_code"])
+        _, item = catalog.current_item(db, fields["service_code"])
+        if not item.public:  # an internal item is no service: answered exactly like an unknown code
+            raise Invalid(
+                f"事项编码 {fields['service_code']!r} 不在现行事项清单中",
+                code="unknown_item",
+                details={"item_code": fields["service_code"]},
+            )
     except AppError as exc:
         raise _event_error(exc) from None
     address = fields.get("address_string") or None
@@ -362,7 +378,7 @@ def search(
     at most 1000."""
     tz = local_tz()
     ids = _split(service_request_id, "service_request_id", MAX_IDS, 24)
-    stmt = select(Event).where(Event.channel.in_(PUBLIC_CHANNELS), Event.is_dispute.is_(False))
+    stmt = _published(db)
     if ids:
         stmt = stmt.where(Event.code.in_(ids))
     else:
@@ -382,6 +398,21 @@ def search(
     return requests_out(db, rows, tz)
 
 
+def internal_codes(db: Session) -> list[str]:
+    """The item codes of the current catalog that are not public (no service, never published)."""
+    v = catalog.current_version(db)
+    return sorted(
+        db.scalars(select(CatalogItem.code).where(CatalogItem.version_id == v.id, CatalogItem.public.is_(False)))
+    )
+
+
+def _published(db: Session):
+    """The events GET publishes: reported by the public, not a dispute, not of an internal item."""
+    stmt = select(Event).where(Event.channel.in_(PUBLIC_CHANNELS), Event.is_dispute.is_(False))
+    internal = internal_codes(db)
+    return stmt.where(Event.item_code.not_in(internal)) if internal else stmt
+
+
 def _plain(value: str, max_len: int) -> str | None:
     """``value`` stripped, or None when it cannot be a code of ours (too long, control characters)."""
     value = value.strip()
@@ -393,11 +424,7 @@ def one(db: Session, code: str) -> list[dict[str, Any]]:
     e = (
         None
         if _plain(code, 24) is None
-        else db.scalar(
-            select(Event).where(
-                Event.code == code.strip(), Event.channel.in_(PUBLIC_CHANNELS), Event.is_dispute.is_(False)
-            )
-        )
+        else db.scalar(_published(db).where(Event.code == code.strip()))
     )
     if e is None:
         raise NotFound(f"service_request_id：服务请求「{code[:30]}」不存在", code="open311_request_not_found")
@@ -459,12 +486,12 @@ def requests_out(db: Session, rows: list[Event], tz: tzinfo) -> list[dict[str, A
         row = {
             "service_request_id": e.code,
             "status": status_of(e.state),
-            "status_notes": status_notes(
-                e.state, None if withheld else note, merged_codes.get(e.merged_into_id)
+            "status_notes": redact(
+                status_notes(e.state, None if withheld else note, merged_codes.get(e.merged_into_id))
             ),
             "service_name": catalog.item_of(db, e).name,
             "service_code": e.item_code,
-            "description": e.description,
+            "description": redact(e.description),
             "agency_responsible": depts.get(e.lead_department_id),
             "service_notice": None,
             "requested_datetime": formats.format_w3c(e.created_at, tz),
@@ -472,7 +499,7 @@ def requests_out(db: Session, rows: list[Event], tz: tzinfo) -> list[dict[str, A
                 e.closed_at if closed and e.closed_at else e.updated_at, tz
             ),
             "expected_datetime": None if closed else formats.format_w3c(e.handle_due_at, tz),
-            "address": e.address,
+            "address": redact(e.address),
             "address_id": extra.address_id if extra else None,
             "zipcode": None,
             "lat": e.lat,

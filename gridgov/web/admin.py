@@ -264,7 +264,8 @@ async def catalog_item_save(request: Request, db: Db, user: PageUser, code: str)
             limits[sev][step] = hours
     change = {"code": item["code"], "name": name, "severity": severity, "description": field("description", 1000) or None,
               "department_code": field("department_code", 14) or None, "keywords": field("keywords", 400) or None,
-              "self_resolvable": field("self_resolvable", 5) in ("1", "on", "true"), "limits": limits}
+              "self_resolvable": field("self_resolvable", 5) in ("1", "on", "true"),
+              "public": field("public", 5) in ("1", "on", "true"), "limits": limits}
     note = field("note", 200) or f"修改事项 {item['code']}"
     v = catalog.edit(db, user, [change], note)
     target = f"/admin/catalog?saved={v.number}&category={item['category_code']}"

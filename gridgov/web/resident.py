@@ -37,7 +37,8 @@ from gridgov.web.views import PAGE_HEADERS, templates
 router = APIRouter(include_in_schema=False)
 
 #: the short, resident-friendly list of the report form (catalog item codes; names come from the
-#: current catalog, items missing from it are left out). The last one is "anything else".
+#: current catalog, items missing from it or not public there are left out). The last one is
+#: "anything else". The API behind the form (POST /api/v1/public/reports) takes public items only.
 RESIDENT_ITEMS = ("CG001", "CG005", "CG012", "CG013", "CG014", "CG021", "CG020", "CG024", "ZA020", "XF001",
                   "XF003", "WY007", "MS011", "MS014", "HB002", "QT006")
 OTHER_ITEM = "QT006"
@@ -60,7 +61,7 @@ def resident_items(db: Db) -> list[dict[str, Any]]:
     out = []
     for code in RESIDENT_ITEMS:
         try:
-            _, item = catalog.current_item(db, code)
+            _, item = catalog.current_public_item(db, code)
         except AppError:
             continue
         name = t("resident.cat_other") if code == OTHER_ITEM else item.name
