@@ -10,7 +10,8 @@ For each backend (``--backends sqlite,postgresql``) the benchmark
 2. registers ``--clients`` grid workers (one per grid, grids reused if there are fewer), opens an
    API token for each, and samples points inside each one's grid (checked with the locator, so every
    report is filed inside the reporter's own grid);
-3. starts ``gridgov serve --workers N`` in its own process (the event clock off);
+3. starts ``gridgov serve --workers N`` in its own process (the event clock off) and warms it for
+   5 s at full concurrency (every worker process builds its routes and caches on first use);
 4. loads it from another process, `wrk` (C, with a generated Lua script), on loopback:
    ``POST /api/v1/events`` with a bearer token, a unique ``client_id``, a real catalog item, a
    description and a point — first ONE client sequentially for ``--baseline-seconds`` (the
@@ -19,7 +20,8 @@ For each backend (``--backends sqlite,postgresql``) the benchmark
    for this database, wrk) — with every core busy, ``cores × 1000 / total ms`` is the ceiling this
    machine allows, whatever the concurrency;
 6. stops the server and checks the database: events filed = 201 answers (plus at most one request
-   per connection still in flight when wrk stopped), and the audit chain verifies (every report appends to it under the single head-row lock).
+   per connection still in flight when wrk stopped), and the audit chain verifies (reports append
+   to it in batches, one head-row bump per group commit: gridgov.events.intake).
 
 wrk: Debian's ``wrk`` package; when it is missing the benchmark installs it with apt-get as root,
 otherwise it says ``apt-get install wrk``. The load generator shares the machine's cores with the
@@ -350,7 +352,8 @@ def bench_backend(backend: str, args, wrk: str) -> dict:
             for name, tag in tags.items():
                 scripts[name] = workdir / f"{name}.lua"
                 scripts[name].write_text(lua_script(setup, tag))
-            run_wrk(wrk, scripts["warmup"], port, 8, 1, 3)
+            # every worker process builds its routes and caches on its first requests: warm them all
+            run_wrk(wrk, scripts["warmup"], port, args.clients, args.threads, 5)
             log(f"[{backend}] baseline: 1 client, {args.baseline_seconds} s …")
             baseline = cpu_run(wrk, scripts["baseline"], port, 1, 1, args.baseline_seconds, proc, url)
             log(f"[{backend}]   {baseline}")

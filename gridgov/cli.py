@@ -126,8 +126,11 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.
         _err(f"无法启动：{exc}")
         raise typer.Exit(2) from exc
     console.print(f"[green]gridgov 已启动：http://{host}:{port}[/green]")
+    # no access log (one line per request is real CPU at thousands of reports a second); uvloop is
+    # used when installed; the HTTP protocol is uvicorn's (httptools when installed, else h11) with
+    # TCP_NODELAY set, which uvicorn's own socket for several workers misses (gridgov.serving)
     uvicorn.run("gridgov.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")
+                log_level="warning", access_log=False, http="gridgov.serving:NoDelayHttpProtocol")
 
 
 @app.command()

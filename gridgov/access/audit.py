@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from gridgov.access.chain import (
@@ -78,6 +78,46 @@ def record(
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=row_hash))
     session.flush()
     return entry
+
+
+def append_many(conn: Any, entries: list[dict[str, Any]]) -> list[int]:
+    """Append several entries at once (group commit of event intake): one head bump for all of
+    them, one multi-row INSERT, one head update; returns their seqs, in order.
+
+    ``conn`` is a Session or a Core Connection inside the caller's transaction; each entry holds
+    ``actor_id``, ``actor_name``, ``action``, ``object_type``, ``object_id`` and optionally
+    ``before``, ``after``, ``detail`` (what :func:`record` takes). The chain is the same as if
+    :func:`record` had been called for each entry in turn."""
+    if not entries:
+        return []
+    n = len(entries)
+    bump = (update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + n)
+            .returning(AuditHead.seq, AuditHead.last_hash))
+    head = conn.execute(bump).first()
+    if head is None:  # a new database: make the head, then bump it
+        conn.execute(insert(AuditHead).values(id=1, seq=0, last_hash=GENESIS))
+        head = conn.execute(bump).one()
+    seq, prev = int(head.seq) - n, head.last_hash
+    rows, seqs = [], []
+    for entry in entries:
+        seq += 1
+        fields = ChainFields(
+            seq=seq, at=entry.get("at") or utcnow(), actor_id=entry.get("actor_id"),
+            actor_name=entry.get("actor_name") or SYSTEM, action=entry["action"],
+            object_type=entry["object_type"], object_id=str(entry["object_id"]),
+            before_digest=digest(entry.get("before")), after_digest=digest(entry.get("after")),
+            detail=canonical_json(entry.get("detail") or {}),
+        )
+        row_hash = entry_hash(fields, prev)
+        rows.append({"seq": seq, "at": fields.at, "actor_id": fields.actor_id, "actor_name": fields.actor_name,
+                     "action": fields.action, "object_type": fields.object_type, "object_id": fields.object_id,
+                     "before_digest": fields.before_digest, "after_digest": fields.after_digest,
+                     "detail": fields.detail, "prev_hash": prev, "row_hash": row_hash})
+        seqs.append(seq)
+        prev = row_hash
+    conn.execute(insert(AuditEntry), rows)
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
+    return seqs
 
 
 def _rows(session: Session, batch: int = 5000) -> Iterator[tuple[ChainFields, str, str]]:

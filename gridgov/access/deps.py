@@ -7,8 +7,13 @@ browser never attaches them on its own).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +21,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gridgov.access import service
-from gridgov.access.models import User
+from gridgov.access.models import AuthSession, Department, User, UserScope
+from gridgov.cache import watch_writes
+from gridgov.db import utcnow
 from gridgov.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "gridgov_session"
@@ -85,3 +92,103 @@ async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+# --- the hot API paths: bearer tokens resolved once per TOKEN_CACHE_SECONDS ------------------------
+# Event intake (POST /api/v1/events, thousands a second) takes its user from here: a bearer token
+# resolved in the last TOKEN_CACHE_SECONDS is trusted without a query. A logout, a revoked token, a
+# deactivated user or changed scopes committed through this process drop the cache at once (the
+# session hooks below); one committed through another worker process is seen within
+# TOKEN_CACHE_SECONDS. The token's own expiry is checked on every request.
+
+#: how long a worker process trusts a resolved bearer token (seconds)
+TOKEN_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRef:
+    id: int
+    name: str
+    region_code: str
+    is_centre: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A detached, read-only copy of the acting user: what scope checks, audit entries and logs read."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    department_id: int | None
+    department: DepartmentRef | None
+    scope_codes: tuple[str, ...]
+    active: bool
+    session_expires_at: datetime
+
+    @property
+    def region_codes(self) -> list[str]:
+        return list(self.scope_codes)
+
+
+_TOKENS: dict[tuple[str, str], tuple[float, Actor]] = {}
+_TOKENS_LOCK = threading.Lock()
+_GENERATION = [0]  # bumped by every invalidation: a look-up that raced one is not cached
+_AUTH_ROWS = (AuthSession, User, UserScope, Department)
+
+
+def invalidate_tokens() -> None:
+    with _TOKENS_LOCK:
+        _GENERATION[0] += 1
+        _TOKENS.clear()
+
+
+watch_writes(_AUTH_ROWS, invalidate_tokens, "gridgov_auth_changed")
+
+
+def _actor(user: User, expires_at: datetime) -> Actor:
+    d = user.department
+    return Actor(user.id, user.username, user.display_name, user.role, user.department_id,
+                 DepartmentRef(d.id, d.name, d.region_code, d.is_centre) if d is not None else None,
+                 tuple(user.region_codes), user.active, expires_at)
+
+
+async def api_actor(request: Request) -> Actor:
+    """The acting user as an :class:`Actor`, for hot API paths. Bearer tokens are cached (see
+    above); a web session (cookie, CSRF checked) is resolved as :func:`optional_user` does."""
+    auth = request.headers.get("authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("Authorization 头格式应为 Bearer <token>", code="bad_authorization_header")
+        token = token.strip()
+        key = (str(request.app.state.engine.url), hashlib.sha256(token.encode()).hexdigest())
+        hit = _TOKENS.get(key)
+        if hit is not None and hit[0] > time.monotonic() and hit[1].session_expires_at > utcnow():
+            return hit[1]
+        loaded_at, generation = time.monotonic(), _GENERATION[0]
+        actor = await run_in_threadpool(_resolve_actor, request, token)
+        if actor is None:
+            raise Unauthorized("令牌无效或已过期，请重新获取", code="invalid_token")
+        with _TOKENS_LOCK:
+            if generation == _GENERATION[0]:
+                _TOKENS[key] = (loaded_at + TOKEN_CACHE_SECONDS, actor)
+        return actor
+    db = request.app.state.sessionmaker()
+    try:
+        user = await optional_user(request, db)  # the web session, its CSRF token checked
+        if user is None:
+            raise Unauthorized("请先登录", code="not_authenticated")
+        return await run_in_threadpool(_actor, user, datetime.max.replace(tzinfo=UTC))
+    finally:
+        await run_in_threadpool(db.close)
+
+
+def _resolve_actor(request: Request, token: str) -> Actor | None:
+    with request.app.state.sessionmaker() as db:
+        found = service.resolve_session(db, token, "api")
+        return _actor(found[0], found[1].expires_at) if found is not None else None
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]

@@ -226,7 +226,8 @@ def authenticate(db: Session, username: str, password: str) -> User:
     """Check a password, applying the lockout rule. Failures are audited; the caller commits."""
     s = get_settings()
     now = utcnow()
-    user = db.scalar(select(User).where(User.username == username))
+    # no username holds a NUL (PostgreSQL text cannot): refused like any unknown name, not a 500
+    user = db.scalar(select(User).where(User.username == username)) if "\x00" not in username else None
     if user is None or not user.active:
         dummy_verify(password)
         raise Unauthorized("用户名或密码错误", code="bad_credentials")
@@ -262,12 +263,13 @@ def open_session(db: Session, user: User, kind: SessionKind) -> tuple[str, str |
 
 
 def resolve_session(db: Session, token: str, kind: SessionKind) -> tuple[User, AuthSession] | None:
-    row = db.scalar(select(AuthSession).where(AuthSession.token_hash == _token_hash(token),
-                                              AuthSession.kind == kind))
-    if row is None or row.revoked or row.expires_at <= utcnow():
+    # one round trip: the session row and its user together (every API request comes through here)
+    found = db.execute(select(AuthSession, User).join(User, User.id == AuthSession.user_id).where(
+        AuthSession.token_hash == _token_hash(token), AuthSession.kind == kind)).first()
+    if found is None:
         return None
-    user = db.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.revoked or row.expires_at <= utcnow() or not user.active:
         return None
     return user, row
 

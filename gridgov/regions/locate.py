@@ -731,6 +731,35 @@ class LocateIndex:
             f.result()
         return out.reshape(shape)
 
+    def locate_one(self, x: float, y: float) -> int:
+        """:meth:`locate` for a single point: the same walk as :meth:`_locate_chunk` on Python
+        scalars (a report places one point; numpy's per-call overhead was most of the cost)."""
+        depth = self.depth
+        u = (x - self.x0) / self.sx
+        v = (y - self.y0) / self.sy
+        if not (0 <= u < (self.nx0 << (2 * depth)) and 0 <= v < (self.ny0 << (2 * depth))):  # NaN too
+            return -1
+        iu, iv = int(u), int(v)
+        sh = 2 * depth
+        val = int(self.level0[(iv >> sh) * self.nx0 + (iu >> sh)])
+        for lev, arr in enumerate(self.blocks, start=1):
+            if val >= -1:
+                break
+            sh = 2 * (depth - lev)
+            su, sv = iu >> sh, iv >> sh
+            val = int(arr[(-2 - val) * 16 + (((sv & 3) << 2) | (su & 3))])
+        if val >= -1:
+            return val
+        s = -2 - val
+        ptr, cnt, closed = int(self.set_ptr[s]), int(self.set_len[s]), bool(self.set_closed[s])
+        for j in range(cnt):
+            cand = int(self.set_cand[ptr + j])
+            if j == cnt - 1 and closed:  # the last candidate of a closed set covers what is left
+                return cand
+            if shapely.intersects_xy(self.geometries[cand], x, y):
+                return cand
+        return -1
+
     def locate_ids(self, x: Any, y: Any, *, missing: Any = None, threads: int | None = None) -> np.ndarray:
         """Like :meth:`locate` but returns ``ids``; points in no polygon get ``missing``
         (default: -1 for integer ids, None otherwise)."""

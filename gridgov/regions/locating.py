@@ -78,6 +78,23 @@ class Locator:
         return results
 
 
+    def locate_one(self, lon: float, lat: float) -> dict[str, Any] | None:
+        """:meth:`locate` for one point (the same answer, without numpy's per-call overhead)."""
+        k = self._leaf_index.locate_one(lon, lat) if self._leaf_index else -1
+        result = dict(self._leaf_results[k]) if k >= 0 else None
+        if result is None:
+            for _level, index, group in self._inner_index:  # finest level first
+                k = index.locate_one(lon, lat)
+                if k >= 0:
+                    result = self._result(group[k], self._by_code)
+                    break
+        if result is None:
+            return None
+        k = self._excl_index.locate_one(lon, lat) if self._excl_index is not None else -1
+        result["exclusive_grids"] = [self._exclusive_codes[k]] if k >= 0 else []
+        return result
+
+
 def _by_level(regions: list[Any]):
     levels: dict[str, list[Any]] = {}
     for r in regions:

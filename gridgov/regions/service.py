@@ -21,6 +21,7 @@ from gridgov.access.models import User
 from gridgov.access.roles import Permission
 from gridgov.access.scope import Scope, scope_clause, scope_of
 from gridgov.access.service import require_permission
+from gridgov.cache import ProcessCache
 from gridgov.codes import region_code_level
 from gridgov.codes.errors import CodeError
 from gridgov.db import analyze, utcnow
@@ -508,13 +509,41 @@ def feature_collection_from_bytes(raw: bytes) -> Any:
 def place_point(db: Session, lon: float, lat: float, crs: str = "wgs84") -> dict[str, Any]:
     """Where a register record sits: its finest grid code, that grid's version id, lon/lat in
     WGS84 and the H3 cell. Raises a 422 when the point lies outside every grid."""
+    x0, y0 = _wgs84(lon, lat, crs)
+    return _placed(locate(db, np.array([x0]), np.array([y0]))[0], lon, lat, x0, y0)
+
+
+# --- event intake's point placing: the locator without a query per point --------------------------
+
+#: how long a worker process trusts its locator without asking the database whether the regions
+#: changed (seconds; then it answers for one more period while a background thread asks); a region
+#: edit through the same process is seen at once (:func:`invalidate_locator` drops the locator)
+GENERATION_SECONDS = 2.0
+_GENERATIONS = ProcessCache("regions", GENERATION_SECONDS)
+
+
+def place_point_cached(db: Session, lon: float, lat: float, crs: str = "wgs84") -> dict[str, Any]:
+    """:func:`place_point` for event intake: the same answer, but the regions' generation (one
+    query) is checked at most every :data:`GENERATION_SECONDS`, and one point skips numpy."""
+    locator = _LOCATOR_CACHE.get((_GENERATIONS.get(db, "generation", _generation), None))
+    if locator is None:  # not built yet, or the regions changed: the full path builds it
+        return place_point(db, lon, lat, crs)
+    x0, y0 = _wgs84(lon, lat, crs)
+    return _placed(locator.locate_one(x0, y0), lon, lat, x0, y0)
+
+
+def _wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    if crs == "wgs84":
+        return float(lon), float(lat)
     from gridgov.regions.coords import to_wgs84
 
     x, y = to_wgs84(np.array([float(lon)]), np.array([float(lat)]), crs)
-    found = locate(db, x, y)[0]
+    return float(x[0]), float(y[0])
+
+
+def _placed(found: dict[str, Any] | None, lon: float, lat: float, x0: float, y0: float) -> dict[str, Any]:
     if found is None:
         raise Invalid(f"坐标 ({lon}, {lat}) 不在任何网格内", code="outside_grids")
     code = found["micro_grid"] or found["grid"] or found["community"]
-    x0, y0 = float(x[0]), float(y[0])
     return {"grid_code": code, "grid_region_id": found["region_id"], "lon": x0, "lat": y0,
             "h3": geo.h3_cell(x0, y0, get_settings().h3_resolution)}
