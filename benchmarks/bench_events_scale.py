@@ -252,22 +252,6 @@ def explain(db, rec: Recorder, analyze: bool = True) -> str:
     return "\n".join(r[0] for r in rows[:40])
 
 
-def capped_counts(db, user, cap: int) -> dict[str, int]:
-    """What :func:`gridgov.events.queues.counts` would cost if a badge stopped counting at ``cap``
-    (same visibility and queue clauses; ``SELECT count(*) FROM (… LIMIT cap)``)."""
-    from sqlalchemy import func, literal, select
-
-    from gridgov.events import queues
-    from gridgov.events.models import Event
-    from gridgov.events.parties import visible_clause
-
-    out = {}
-    for name in queues.QUEUES:
-        inner = select(literal(1)).select_from(Event).where(visible_clause(user), queues.queue_clause(name, user))
-        out[name] = db.scalar(select(func.count()).select_from(inner.limit(cap).subquery())) or 0
-    return out
-
-
 def measure(url: str, repeat: int, seed: int, budget_s: float = 20.0,
             timeout_s: float = 10.0) -> tuple[dict, list[str]]:
     from sqlalchemy import func, select, text
@@ -351,15 +335,10 @@ def measure(url: str, repeat: int, seed: int, budget_s: float = 20.0,
                 return lambda: queues.search(db, u, queue=q, limit=50)
             run(f"{role}.queue.{q}", make)
 
-        def make_counts(role=role):
+        def make_counts(role=role):  # the badges as served: each stops at queues.COUNT_CAP (999+)
             u = users.get(role) or gw_user()
             return lambda: queues.counts(db, u)
         run(f"{role}.counts", make_counts)
-
-        def make_capped(role=role):  # the alternative: badges that stop counting at 1,000 ("999+")
-            u = users.get(role) or gw_user()
-            return lambda: capped_counts(db, u, 1000)
-        run(f"{role}.counts_capped_1000", make_capped)
     op = users["operator"]
     picks = iter(sample * 4)
     run("search.number", lambda: (lambda c=next(picks).code: queues.search(db, op, q=c, limit=50)))

@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from gridgov.access.deps import CurrentUser, Db, OptionalUser
+from gridgov.access.deps import ApiActor, CurrentUser, Db, OptionalUser
 from gridgov.errors import Invalid, NotFound
-from gridgov.events import attachments, catalog, inbox, notices, queues, responsibility, schemas, service
+from gridgov.events import (
+    attachments,
+    catalog,
+    inbox,
+    intake,
+    notices,
+    queues,
+    responsibility,
+    schemas,
+    service,
+)
 from gridgov.events.parties import get_visible
 from gridgov.events.workflow import Action
 from gridgov.integration.http import upload_bytes, xlsx_response
@@ -29,6 +39,9 @@ ATTACHMENT_TOO_LARGE = err(413, "too_large", "附件超过 10 MB 上限", "附�
                            {"size": 10485761, "max": 10485760})
 NOTICE_NOT_FOUND = err(404, "notice_not_found", "通知不存在")
 TRACKING_NOT_FOUND = err(404, "tracking_code_not_found", "查询码不存在，请核对后重试")
+ITEM_NOT_PUBLIC = err(422, "item_not_public",
+                      "事项编码 TS001 不受理群众上报，请从公开的事项中选择；如遇违法犯罪或紧急情况请拨打 110",
+                      "参数校验失败，或该事项不对公众开放（`item_not_public`）", {"item_code": "TS001"})
 
 
 # --- catalog --------------------------------------------------------------------------------
@@ -55,7 +68,7 @@ def catalog_version(number: Annotated[int, Path(ge=1, le=1_000_000)], db: Db, us
 @router.post("/catalog/changes", status_code=201, summary="Edit the catalog (admin): writes a new version",
              responses=ok({"version": 2}, 201) | errors(403, 422))
 def edit_catalog(body: schemas.CatalogChangeIn, db: Db, user: CurrentUser) -> dict[str, Any]:
-    v = catalog.edit(db, user, body.changes, body.note)
+    v = catalog.edit(db, user, [c.model_dump(exclude_none=True) for c in body.changes], body.note)
     return {"version": v.number}
 
 
@@ -131,16 +144,18 @@ async def _store(db, user, file: UploadFile):
              summary="Report an event (grid worker, centre or hotline entry); idempotent by client_id",
              responses={200: {"description": "Replay of an earlier report with the same client_id"}}
              | errors(403, 422) | err(409, "idempotency_key_reused", "该幂等键已用于另一份不同内容的上报"))
-def report(body: schemas.EventIn, response: Response, db: Db, user: CurrentUser,
-           idempotency_key: Annotated[str | None, Header(max_length=64)] = None) -> Any:
+async def report(body: schemas.EventIn, request: Request, response: Response, user: ApiActor,
+                 idempotency_key: Annotated[str | None, Header(max_length=64)] = None) -> Any:
     data = body.model_dump()
     data["client_id"] = data.get("client_id") or idempotency_key
-    e, created = service.report(db, user, data, channel=body.channel,
-                                reporter={"name": body.reporter_name, "phone": body.reporter_phone})
+    # the hot path (gridgov.events.intake): a cached user, cached catalog, locator and responsibility
+    # list, prepared on the loop, and group commit — concurrent reports share one transaction
+    out, created = await intake.report_async(request.app.state.sessionmaker, user, data, channel=body.channel,
+                                             reporter={"name": body.reporter_name, "phone": body.reporter_phone})
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replay"] = "true"
-    return service.event_out(e)
+    return out
 
 
 @router.get("/events", response_model=schemas.EventPage, summary="Queues and search, newest first",
@@ -275,8 +290,9 @@ async def public_upload(db: Db, file: Annotated[UploadFile, File(description="�
              summary="随手拍: report a problem (anonymous allowed); returns a tracking code",
              dependencies=[limit("report")],
              responses={200: {"description": "Replay of an earlier report with the same client_id"}} | errors(422)
-             | RATE_LIMITED_RESPONSES)
+             | ITEM_NOT_PUBLIC | RATE_LIMITED_RESPONSES)
 def resident_report(body: schemas.ResidentReportIn, response: Response, db: Db, user: OptionalUser) -> Any:
+    catalog.current_public_item(db, body.item_code)  # residents file public items only (422 item_not_public)
     data = body.model_dump()
     e, created = service.report(db, user, data, channel="resident",
                                 reporter={"name": body.name, "phone": body.phone})

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gridgov.access import audit
 from gridgov.access.models import Department, User
 from gridgov.access.roles import Permission
 from gridgov.access.service import require_permission
+from gridgov.cache import ProcessCache
 from gridgov.errors import Invalid, NotFound
 from gridgov.events.catalog_defaults import load_default_catalog
 from gridgov.events.models import CatalogCategory, CatalogItem, CatalogVersion, Event, ResponsibilityRule
@@ -36,21 +37,23 @@ class ItemInfo:
     department_code: str | None
     self_resolvable: bool
     limits: dict[str, Any] = field(hash=False)
+    public: bool = True  # 对公众开放: residents (随手拍, Open311) may file it
 
 
-_ITEMS: dict[int, dict[str, ItemInfo]] = {}
+_ITEMS: dict[tuple[str, int], dict[str, ItemInfo]] = {}  # (database URL, version id) → items
 
 
 def _snapshot(row: CatalogItem) -> ItemInfo:
     return ItemInfo(row.version_id, row.code, row.category_code, row.name, row.severity, row.department_code,
-                    row.self_resolvable, dict(row.limits))
+                    row.self_resolvable, dict(row.limits), row.public)
 
 
 def _items_of(db: Session, version_id: int) -> dict[str, ItemInfo]:
-    items = _ITEMS.get(version_id)
+    key = (str(db.get_bind().url), version_id)  # ids repeat across databases (tests, several demos)
+    items = _ITEMS.get(key)
     if items is None:
         rows = db.scalars(select(CatalogItem).where(CatalogItem.version_id == version_id))
-        items = _ITEMS[version_id] = {r.code: _snapshot(r) for r in rows}
+        items = _ITEMS[key] = {r.code: _snapshot(r) for r in rows}
     return items
 
 
@@ -61,8 +64,46 @@ def current_version(db: Session) -> CatalogVersion:
     return v
 
 
-def current_item(db: Session, code: str) -> tuple[CatalogVersion, ItemInfo]:
-    v = current_version(db)
+# --- the intake's caches ----------------------------------------------------------------------
+# Every report needs the current catalog version and the responsibility list (rules and
+# departments). A worker process keeps them for CACHE_SECONDS (gridgov.cache.ProcessCache): a
+# change committed through this process drops them at once, another worker process's change is seen
+# within 2 × CACHE_SECONDS. An event filed in that window keeps the version it was filed under, as
+# every event does.
+
+#: how long a worker process trusts its copy of the current catalog version and the
+#: responsibility list (seconds); edits through the same process are seen at once
+CACHE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """The current catalog version's id and number (what intake needs of it)."""
+
+    id: int
+    number: int
+
+
+_WATCHED = (CatalogVersion, CatalogItem, CatalogCategory, ResponsibilityRule, Department)
+_CACHE = ProcessCache("catalog", CACHE_SECONDS, _WATCHED)
+
+
+def invalidate_caches() -> None:
+    """Drop the cached current version and responsibility list (every database)."""
+    _CACHE.invalidate()
+
+
+def current_version_ref(db: Session) -> VersionRef:
+    """The current version (cached for :data:`CACHE_SECONDS`)."""
+    def load(s: Session) -> VersionRef:
+        v = current_version(s)
+        return VersionRef(v.id, v.number)
+
+    return _CACHE.get(db, "version", load)
+
+
+def current_item(db: Session, code: str) -> tuple[VersionRef, ItemInfo]:
+    v = current_version_ref(db)
     item = _items_of(db, v.id).get((code or "").strip())
     if item is None:
         raise Invalid(f"事项编码 {code!r} 不在现行事项清单中", code="unknown_item", details={"item_code": code})
@@ -73,23 +114,52 @@ def item_of(db: Session, e: Event) -> ItemInfo:
     return _items_of(db, e.catalog_version_id)[e.item_code]
 
 
+def current_public_item(db: Session, code: str) -> tuple[VersionRef, ItemInfo]:
+    """:func:`current_item` for the public channels (随手拍 page and API, Open311): an internal item
+    (``public`` false) is refused with 422 ``item_not_public``; staff channels use :func:`current_item`."""
+    v, item = current_item(db, code)
+    if not item.public:
+        raise Invalid(f"事项编码 {item.code} 不受理群众上报，请从公开的事项中选择；如遇违法犯罪或紧急情况请拨打 110",
+                      code="item_not_public", details={"item_code": item.code})
+    return v, item
+
+
 def responsible_department(db: Session, item: ItemInfo, region_code: str) -> int | None:
     """The lead department: the most specific responsibility rule (item over category, deeper region
     over shallower), else the item's default department serving that region; None → manual queue."""
-    rules = db.execute(select(ResponsibilityRule.lead_department_id, ResponsibilityRule.item_code,
-                              ResponsibilityRule.region_code).where(
-        or_(ResponsibilityRule.item_code == item.code,
-            (ResponsibilityRule.item_code.is_(None)) & (ResponsibilityRule.category_code == item.category_code)))).all()
-    best = max(((r.item_code is not None, len(r.region_code), r.lead_department_id) for r in rules
-                if region_code.startswith(r.region_code)), default=None)
+    rules, depts = _responsibility(db)
+    best = max(((r_item is not None, len(r_region), lead)
+                for r_item, r_cat, r_region, lead in rules.get(item.code, ()) + rules.get((None, item.category_code), ())
+                if region_code.startswith(r_region)), default=None)
     if best is not None:
         return best[2]
     if not item.department_code:
         return None
-    depts = db.execute(select(Department.id, Department.region_code).where(
-        Department.code.endswith(f"-{item.department_code}", autoescape=True))).all()
-    serving = [(len(d.region_code), d.id) for d in depts if region_code.startswith(d.region_code)]
+    serving = [(len(d_region), d_id) for d_id, d_region in depts.get(item.department_code, ())
+               if region_code.startswith(d_region)]
     return max(serving)[1] if serving else None
+
+
+def _responsibility(db: Session) -> tuple[dict, dict]:
+    """The responsibility list by item code (or ``(None, category)``) and the departments by their
+    kind (the code's part after the last ``-``), cached for :data:`CACHE_SECONDS`."""
+    def load(s: Session) -> tuple[dict, dict]:
+        rules: dict[Any, tuple] = {}
+        for r in s.execute(select(ResponsibilityRule.item_code, ResponsibilityRule.category_code,
+                                   ResponsibilityRule.region_code, ResponsibilityRule.lead_department_id)):
+            key = r.item_code if r.item_code is not None else (None, r.category_code)
+            rules[key] = (*rules.get(key, ()), tuple(r))
+        depts: dict[str, tuple] = {}
+        for d in s.execute(select(Department.id, Department.code, Department.region_code)):
+            # a department "<region>-<KIND>" serves its region for items whose department is KIND
+            # (the code may hold several dashes: every suffix after one counts, as LIKE '%-KIND' did)
+            parts = d.code.split("-")
+            for i in range(1, len(parts)):
+                kind = "-".join(parts[i:])
+                depts[kind] = (*depts.get(kind, ()), (d.id, d.region_code))
+        return rules, depts
+
+    return _CACHE.get(db, "responsibility", load)
 
 
 # --- reading and editing --------------------------------------------------------------------
@@ -98,8 +168,8 @@ def item_out(row: CatalogItem | ItemInfo) -> dict[str, Any]:
     return {"code": row.code, "category_code": row.category_code, "name": row.name,
             "description": getattr(row, "description", None), "severity": row.severity,
             "severity_label": SEVERITIES.get(row.severity, row.severity), "department_code": row.department_code,
-            "self_resolvable": row.self_resolvable, "keywords": getattr(row, "keywords", None),
-            "limits": row.limits}
+            "self_resolvable": row.self_resolvable, "public": row.public,
+            "keywords": getattr(row, "keywords", None), "limits": row.limits}
 
 
 def catalog_out(db: Session, version: CatalogVersion | None = None) -> dict[str, Any]:
@@ -128,7 +198,7 @@ def version_by_number(db: Session, number: int) -> CatalogVersion:
 
 
 ITEM_FIELDS = ("category_code", "name", "description", "severity", "department_code", "self_resolvable",
-               "keywords", "limits")
+               "keywords", "limits", "public")
 
 
 def write_version(db: Session, actor: User | None, *, categories: list[dict[str, Any]],
@@ -146,6 +216,9 @@ def write_version(db: Session, actor: User | None, *, categories: list[dict[str,
     bad = sorted({i["code"] for i in items if i["severity"] not in SEVERITIES})
     if bad:
         raise Invalid(f"严重程度须为 {', '.join(SEVERITIES)}", code="invalid_severity", details={"items": bad[:20]})
+    bad = sorted(i["code"] for i in items if not isinstance(i.get("public", True), bool | None))
+    if bad:
+        raise Invalid("「对公众开放」（public）须为 true 或 false", code="invalid_public", details={"items": bad[:20]})
     number = (db.scalar(select(func.max(CatalogVersion.number))) or 0) + 1
     db.execute(update(CatalogVersion).values(is_current=False))
     v = CatalogVersion(number=number, note=note, is_current=True, created_by=getattr(actor, "username", None))
@@ -153,7 +226,8 @@ def write_version(db: Session, actor: User | None, *, categories: list[dict[str,
     db.flush()
     db.add_all(CatalogCategory(version_id=v.id, code=c["code"], name=c["name"], sort=n)
                for n, c in enumerate(categories))
-    db.add_all(CatalogItem(version_id=v.id, code=i["code"], **{k: i.get(k) for k in ITEM_FIELDS}) for i in items)
+    db.add_all(CatalogItem(version_id=v.id, code=i["code"], **{k: i.get(k) for k in ITEM_FIELDS if k != "public"},
+                           public=i.get("public") is not False) for i in items)
     db.flush()
     audit.record(db, actor, "catalog.version", "catalog", number,
                  after={"categories": len(categories), "items": len(items), "note": note})
@@ -182,7 +256,32 @@ def edit(db: Session, actor: User, changes: list[dict[str, Any]], note: str | No
                 raise Invalid(f"新增事项 {code} 缺少字段：{', '.join(missing)}", code="missing_fields")
             base = {"code": code, "self_resolvable": False}
         items[code] = {**base, **{k: v_ for k, v_ in ch.items() if k in ITEM_FIELDS and v_ is not None}}
+        if ch.get("limits") is not None:
+            items[code]["limits"] = merge_limits(code, (base or {}).get("limits"), ch["limits"])
     return write_version(db, actor, categories=cats, items=list(items.values()), note=note)
+
+
+LIMIT_STEPS = ("accept", "dispatch", "sign", "handle", "verify")
+
+
+def merge_limits(code: str, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """An edit's time limits replace the severities and steps it names and keep the rest; a severity
+    left without a step gets the normal hours × the severity's factor (``severity_factors.csv``).
+    Every severity must end with every step: the clock reads them all."""
+    merged = {sev: dict(steps) for sev, steps in (old or {}).items()}
+    for sev, steps in new.items():
+        merged.setdefault(sev, {}).update(steps)
+    normal = merged.get("normal", {})
+    factors = {s.code: s.factor for s in load_default_catalog().severities}
+    for sev, factor in factors.items():
+        for step in LIMIT_STEPS:
+            if step not in merged.setdefault(sev, {}) and step in normal:
+                merged[sev][step] = round(normal[step] * factor, 6)
+    missing = [f"{sev}.{step}" for sev in factors for step in LIMIT_STEPS if step not in merged[sev]]
+    if missing:
+        raise Invalid(f"事项 {code} 的时限不完整，缺少：{', '.join(missing[:10])}（至少给出 normal 的全部五个环节）",
+                      code="incomplete_limits", details={"missing": missing})
+    return merged
 
 
 def add_rule(db: Session, actor: User, data: dict[str, Any]) -> ResponsibilityRule:

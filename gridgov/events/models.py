@@ -55,6 +55,8 @@ class CatalogItem(Base):
     self_resolvable: Mapped[bool] = mapped_column(Boolean, default=False)
     keywords: Mapped[str | None] = mapped_column(String(300))
     limits: Mapped[dict[str, Any]] = mapped_column(JSON)  # {severity: {step: working hours}}
+    # 对公众开放: residents (随手拍, Open311) may see and file it; staff channels use every item
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 class ResponsibilityRule(Base):
@@ -92,6 +94,10 @@ class Event(Located, Base):
         Index("ix_events_due_soon_id", "id", postgresql_where=text("warned IS TRUE AND overdue IS FALSE"),
               sqlite_where=text("warned IS TRUE AND overdue IS FALSE")),
         Index("ix_events_item_id", "item_code", "id"),
+        # a state's events newest first (the centre's 待受理/待派遣 at millions: walk back from the newest
+        # instead of sorting every open event); one's own reports newest first (the 我上报的 queue)
+        Index("ix_events_state_id", "state", "id"),
+        Index("ix_events_reporter_id", "reporter_user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -111,7 +117,7 @@ class Event(Located, Base):
     state: Mapped[str] = mapped_column(String(16))
     level: Mapped[int] = mapped_column(Integer, default=0)  # escalations so far (0 = the home centre)
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reporter_name: Mapped[str | None] = mapped_column(String(60))
     reporter_phone: Mapped[str | None] = mapped_column(String(20))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))

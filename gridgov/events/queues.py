@@ -6,17 +6,18 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from gridgov.access.models import User
 from gridgov.access.roles import Role
+from gridgov.access.scope import subtree_clause
 from gridgov.errors import Invalid
 from gridgov.events.models import Event
 from gridgov.events.parties import visible_clause
+from gridgov.events.text_search import TRACKING_CODE, indexed, newest_ids, text_clause
 from gridgov.events.workflow import FINAL, State
 
-TRACKING_CODE = re.compile(r"[A-Za-z0-9]{6,16}")
 EVENT_CODE = re.compile(r"SJ\d{8,}", re.IGNORECASE)  # SJ + yyyymmdd + serial (service.create)
 OPEN_STATES = tuple(s.value for s in State if s not in FINAL)
 
@@ -66,7 +67,8 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
     """Newest first, keyset-paginated by id (``before_id`` = the last id of the previous page)."""
     from gridgov.events.service import event_out
 
-    conds: list[ColumnElement[bool]] = [visible_clause(user)]
+    conds: list[ColumnElement[bool]] = [_visible(queue, user)]
+    plan: str | None = None  # how to read a text search (gridgov.events.text_search)
     if queue:
         conds.append(queue_clause(queue, user))
     if state:
@@ -84,7 +86,7 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
     if severity:
         conds.append(Event.severity == severity)
     if region:
-        conds.append(Event.region_code.startswith(region, autoescape=True))
+        conds.append(subtree_clause(Event.region_code, region))  # a range: it combines with the id order
     if since:
         conds.append(Event.created_at >= since)
     if until:
@@ -97,14 +99,15 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
                 exact.append(Event.tracking_code == q.upper())
             conds.append(or_(*exact))
         else:
-            text = [Event.title.contains(q, autoescape=True), Event.address.contains(q, autoescape=True),
-                    Event.description.contains(q, autoescape=True)]
-            if TRACKING_CODE.fullmatch(q):  # a resident calling with the code on their receipt
-                text.append(Event.tracking_code == q.upper())
-            conds.append(or_(*text))
+            match = text_clause(db, q)
+            conds.append(match.clause)
+            # a grid worker sees one grid: read its events by region and sort, rather than let the planner
+            # walk back through the whole city for a word that may not be in the grid at all
+            plan = "bitmap" if user.role == Role.grid_worker and match.plan is None and indexed(db) else match.plan
     if before_id:
         conds.append(Event.id < before_id)
-    rows = list(db.scalars(select(Event).where(*conds).order_by(Event.id.desc()).limit(limit)))
+    ids = newest_ids(db, select(Event.id).where(*conds).order_by(Event.id.desc()).limit(limit), plan)
+    rows = list(db.scalars(select(Event).where(Event.id.in_(ids)).order_by(Event.id.desc()))) if ids else []
     return {"items": [event_out(e) for e in rows], "next_before_id": rows[-1].id if len(rows) == limit else None}
 
 
@@ -114,10 +117,16 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
 COUNT_CAP = 1000
 
 
+def _visible(queue: str | None, user: User) -> ColumnElement[bool]:
+    """The visibility filter: one's own reports (``mine``) are always visible, so they need none — and
+    without the OR the planner walks the reporter's own index newest first."""
+    return true() if queue == "mine" else visible_clause(user)
+
+
 def counts(db: Session, user: User, cap: int = COUNT_CAP) -> dict[str, int]:
     """How many events wait in each queue (the badges of the event centre), each at most ``cap``."""
     out = {}
     for name in QUEUES:
-        first = select(literal(1)).select_from(Event).where(visible_clause(user), queue_clause(name, user)).limit(cap)
+        first = select(literal(1)).select_from(Event).where(_visible(name, user), queue_clause(name, user)).limit(cap)
         out[name] = db.scalar(select(func.count()).select_from(first.subquery())) or 0
     return out

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 Number = StrictFloat | StrictInt
 Severity = Literal["low", "normal", "high", "urgent"]
@@ -220,12 +229,41 @@ class AttachmentOut(BaseModel):
     sha256: str
 
 
+Step = Literal["accept", "dispatch", "sign", "handle", "verify"]
+Hours = Annotated[Number, Field(gt=0, le=10_000)]
+
+
+class CatalogItemChange(BaseModel):
+    """One item of an edit: the fields given replace the item's (a new code adds an item: then
+    ``category_code``, ``name``, ``severity`` and ``limits`` are required); ``remove`` drops it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"code": "CG024", "severity": "high", "description": "餐饮单位、露天烧烤油烟直排扰民，投诉集中的时段从严。"},
+        {"code": "TS009", "public": False},
+        {"code": "QT006", "remove": True}]})
+
+    code: StrictStr = Field(pattern=r"^[A-Z]{2}\d{3}$", description="Item code: category code + 3 digits")
+    remove: StrictBool = False
+    category_code: StrictStr | None = Field(None, pattern=r"^[A-Z]{2}$")
+    name: StrictStr | None = Field(None, min_length=1, max_length=100)
+    description: StrictStr | None = Field(None, max_length=1000)
+    severity: Severity | None = None
+    department_code: StrictStr | None = Field(None, pattern=r"^[A-Z]{2,6}$", description="Default lead department (suffix)")
+    self_resolvable: StrictBool | None = None
+    public: StrictBool | None = Field(None, description="对公众开放: residents (随手拍 page and API, Open311) may see "
+                                                         "and file it; false keeps it to staff channels")
+    keywords: StrictStr | None = Field(None, max_length=300)
+    limits: dict[Severity, dict[Step, Hours]] | None = Field(
+        None, description="{severity: {step: working hours}}; replaces the item's limits")
+
+
 class CatalogChangeIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "note": "调整占道经营处置时限", "changes": [{"code": "CG001", "limits": {"normal": {"handle": 8}}}]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"note": "油烟扰民默认按严重处理", "changes": [{"code": "CG024", "severity": "high"}]},
+        {"note": "独居老人关爱改由网格员走访上报", "changes": [{"code": "TS009", "public": False}]}]})
 
     note: StrictStr | None = Field(None, max_length=200)
-    changes: list[dict[str, Any]] = Field(min_length=1, max_length=500)
+    changes: list[CatalogItemChange] = Field(min_length=1, max_length=500)
 
 
 class RuleIn(BaseModel):
@@ -268,7 +306,7 @@ CATALOG_EXAMPLE = {
     "categories": [{"code": "DJ", "name": "党建引领", "items": [{
         "code": "DJ001", "category_code": "DJ", "name": "流动党员报到",
         "description": "外出务工、经商或新迁入的党员到网格报到，登记联系方式和组织关系所在地。", "severity": "low",
-        "severity_label": "轻微", "department_code": "ZZB", "self_resolvable": True,
+        "severity_label": "轻微", "department_code": "ZZB", "self_resolvable": True, "public": False,
         "keywords": "流动党员、党员报到、组织关系", "limits": _LIMITS_EXAMPLE}]}]}
 CATALOG_VERSIONS_EXAMPLE = [{"version": 2, "is_current": True, "note": "调整占道经营处置时限", "created_by": "admin",
                              "created_at": "2026-12-01T21:41:47.256847Z"},

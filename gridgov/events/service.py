@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from gridgov.access import audit
 from gridgov.access.masking import mask_name, mask_phone
 from gridgov.access.models import Department, User
+from gridgov.access.redact import redact
 from gridgov.access.roles import Role
 from gridgov.db import utcnow
 from gridgov.errors import Conflict, Forbidden, Invalid, NotFound
@@ -40,7 +41,7 @@ from gridgov.events.workflow import (
     available,
     plan,
 )
-from gridgov.regions.service import place_point
+from gridgov.regions.service import place_point_cached
 
 CHANNELS = {"grid": "网格员上报", "resident": "群众随手拍", "hotline": "12345热线", "open311": "Open311",
             "sensor": "物联感知", "centre": "中心录入"}
@@ -62,7 +63,8 @@ def event_out(e: Event, *, parties: set[Party] | None = None, public: bool = Fal
         "closed_at": e.closed_at, "rating": e.rating, "rating_label": RATINGS.get(e.rating or ""),
         "merged_into_id": e.merged_into_id, "is_dispute": e.is_dispute,
     }
-    if public:
+    if public:  # the world sees it (tracking page and API): personal data typed into the text masked
+        out.update(description=redact(e.description), address=redact(e.address))
         return out
     out.update({
         "external_id": e.external_id, "lead_department_id": e.lead_department_id,
@@ -105,7 +107,7 @@ def _replay(db: Session, channel: str, client_id: str, data: dict[str, Any]) -> 
 
 def _locate(db: Session, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("lon") is not None and data.get("lat") is not None:
-        where = place_point(db, data["lon"], data["lat"], data.get("crs", "wgs84"))
+        where = place_point_cached(db, data["lon"], data["lat"], data.get("crs", "wgs84"))
         return {**where, "region_code": where["grid_code"]}
     region = data.get("region_code")
     if region:
@@ -114,19 +116,19 @@ def _locate(db: Session, data: dict[str, Any]) -> dict[str, Any]:
     raise Invalid("请提供事件位置（经纬度）或所属区划代码", code="location_required")
 
 
-def report(db: Session, actor: User | None, data: dict[str, Any], *, channel: str,
-           reporter: dict[str, Any] | None = None) -> tuple[Event, bool]:
-    """File a new event. Returns ``(event, created)``; a replayed ``client_id`` returns the first event."""
+def check_channel(actor: User | None, channel: str) -> None:
     if channel not in CHANNELS:
         raise Invalid(f"未知的上报渠道：{channel}", code="unknown_channel")
     allowed = INTAKE_ROLES[channel]
     if allowed is not None and (actor is None or Role(actor.role) not in allowed):
         raise Forbidden("您的角色不能通过该渠道上报事件", code="permission_denied")
-    client_id = data.get("client_id")
-    if client_id:
-        found = _replay(db, channel, client_id, data)
-        if found is not None:
-            return found, False
+
+
+def prepare(db: Session, actor: User | None, data: dict[str, Any], *, channel: str,
+            reporter: dict[str, Any] | None = None) -> tuple[Event, catalog.ItemInfo, bool]:
+    """Validate a report and make its event, not yet added to the session: item, self-resolve rules,
+    location and scope, lead department, step clock. Returns ``(event, item, self_resolve)``.
+    Reads only cached data in the common case (catalog, regions, responsibility list)."""
     version, item = catalog.current_item(db, data["item_code"])
     self_resolve = bool(data.get("self_resolve"))
     if self_resolve:
@@ -145,7 +147,7 @@ def report(db: Session, actor: User | None, data: dict[str, Any], *, channel: st
     reporter = reporter or {}
     severity = data.get("severity") or item.severity
     e = Event(
-        code=secrets.token_hex(8), tracking_code=_tracking_code(), channel=channel, client_id=client_id,
+        code=secrets.token_hex(8), tracking_code=_tracking_code(), channel=channel, client_id=data.get("client_id"),
         external_id=data.get("external_id"), catalog_version_id=version.id, item_code=item.code,
         category_code=item.category_code, severity=severity, title=(data.get("title") or item.name)[:120],
         description=data["description"], address=data.get("address"), state=State.reported.value,
@@ -157,6 +159,20 @@ def report(db: Session, actor: User | None, data: dict[str, Any], *, channel: st
     e.lead_department_id = catalog.responsible_department(db, item, e.region_code)
     if not self_resolve:
         clock.start_step(db, e, item, now)  # before the INSERT: one UPDATE less per report
+    return e, item, self_resolve
+
+
+def report(db: Session, actor: User | None, data: dict[str, Any], *, channel: str,
+           reporter: dict[str, Any] | None = None) -> tuple[Event, bool]:
+    """File a new event. Returns ``(event, created)``; a replayed ``client_id`` returns the first event."""
+    check_channel(actor, channel)
+    client_id = data.get("client_id")
+    if client_id:
+        found = _replay(db, channel, client_id, data)
+        if found is not None:
+            return found, False
+    e, item, self_resolve = prepare(db, actor, data, channel=channel, reporter=reporter)
+    now = e.created_at
     db.add(e)
     try:
         with db.begin_nested():
@@ -183,9 +199,11 @@ def report(db: Session, actor: User | None, data: dict[str, Any], *, channel: st
     return e, True
 
 
+_TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: byte & 31 is uniform
+
+
 def _tracking_code() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(10))
+    return "".join(_TRACKING_ALPHABET[b & 31] for b in secrets.token_bytes(10))  # one urandom call, not ten
 
 
 def _attach(db: Session, e: Event, ids: list[int] | None) -> None:
@@ -488,7 +506,7 @@ def public_view(db: Session, e: Event) -> dict[str, Any]:
     out["tracking_code"] = e.tracking_code
     out["steps"] = [{"action": r.action, "action_label": ACTION_LABELS[Action(r.action)], "state": r.to_state,
                      "state_label": STATE_LABELS[State(r.to_state)], "at": r.at,
-                     "note": r.note if r.action in ("handle", "reject", "close", "evaluate") else None}
+                     "note": redact(r.note) if r.action in ("handle", "reject", "close", "evaluate") else None}
                     for r in db.scalars(select(EventLog).where(EventLog.event_id == e.id).order_by(EventLog.id))
                     if r.action not in ("comment", "urge", "check_in")]
     if e.merged_into_id:
