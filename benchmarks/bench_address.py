@@ -35,6 +35,7 @@ from pathlib import Path
 
 from gridgov.places.address.data import read_dataset, spans_from_char_tags
 from gridgov.places.address.evaluate import format_report, score_spans
+from gridgov.places.address.kernels import HAVE_NUMBA
 from gridgov.places.address.parser import DEFAULT_MODEL_PATH, AddressParser
 from gridgov.places.address.text import tokenize
 from gridgov.places.address.train import token_tags
@@ -178,7 +179,8 @@ def main() -> int:
         print(f"dataset not found at {data}", file=sys.stderr)
         return 2
     cpu = pin_one_core()
-    print(f"pinned to CPU {cpu}; model {args.model} ({Path(args.model).stat().st_size / 1e6:.2f} MB)")
+    runtime = "numba loops" if HAVE_NUMBA else "numpy loops (numba not installed)"
+    print(f"pinned to CPU {cpu}; model {args.model} ({Path(args.model).stat().st_size / 1e6:.2f} MB); {runtime}")
 
     t0 = time.perf_counter()
     parser = AddressParser.load(args.model)
@@ -208,6 +210,7 @@ def main() -> int:
         "addresses_per_cpu_s": round(cpu),
         "model_mb": round(Path(args.model).stat().st_size / 1e6, 2),
         "model_load_s": round(load_s, 2),
+        "runtime": "numba" if HAVE_NUMBA else "numpy",
         "target_f1": TARGET_F1,
         "target_addresses_per_s": TARGET_ADDR_PER_S,
         "meets_f1_target": ours["micro"]["f1"] >= TARGET_F1,

@@ -19,7 +19,11 @@ Several models built on one feature space can be merged into one whose scores ar
 
 A model may also carry a small neural scorer (``nn_*`` arrays, :mod:`~.neural`): its label
 log-probabilities, times the stored ``neural_weight``, are added to the CRF's state scores before
-the Viterbi (:meth:`CompiledModel.attach_neural`).
+the Viterbi, and its label transitions (if trained with a CRF loss), times the same weight, to
+the CRF's transitions (:meth:`CompiledModel.attach_neural`).
+
+The Viterbi runs as a numba-compiled loop (:func:`~gridgov.places.address.kernels.viterbi`) when
+numba is installed and ``use_kernels`` is true; the numpy version below gives the same paths.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gridgov.places.address.features import DENSE_TEMPLATES, Dictionary, FeatureSpace
+from gridgov.places.address.kernels import HAVE_NUMBA, viterbi
 
 __all__ = ["CompiledModel", "FORMAT_VERSION"]
 
@@ -119,11 +124,12 @@ class CompiledModel:
         self.set_weights = set_weights.astype(np.float32)
         self.transitions = transitions.astype(np.float32)
         self.meta = dict(meta or {})
+        #: run the compiled loops of :mod:`~.kernels` (numba) where they exist; ``False``: numpy only
+        self.use_kernels = True
         self._table = _HashTable(
             np.concatenate([k * _TMPL_SLOTS + t for t, k in enumerate(template_keys)]).astype(np.int64),
             np.concatenate(template_rows).astype(np.int32),
         )
-        self._prepare_decoder()
         self.attach_neural(neural, neural_weight)
 
     def attach_neural(self, arrays: dict[str, np.ndarray] | None, weight: float = 1.0) -> None:
@@ -138,6 +144,12 @@ class CompiledModel:
             self.neural = NeuralScorer(arrays, {name: i for i, (name, _, _) in enumerate(DENSE_TEMPLATES)})
             if self.neural.n_labels != len(self.labels):
                 raise ValueError("neural scorer and CRF have different label sets")
+        # a network trained with a CRF loss has label transitions of its own: the decoder uses
+        # the CRF's plus weight × the network's (the product of experts of two CRFs)
+        trans = self.transitions
+        if self.neural is not None and self.neural.transitions is not None:
+            trans = trans + self.neural_weight * self.neural.transitions
+        self._prepare_decoder(trans)
 
     @property
     def dictionary(self) -> Dictionary:
@@ -294,7 +306,7 @@ class CompiledModel:
     # ------------------------------------------------------------------------------------
     # decoding structure
     # ------------------------------------------------------------------------------------
-    def _prepare_decoder(self) -> None:
+    def _prepare_decoder(self, transitions: np.ndarray) -> None:
         labels = self.labels
         K = len(labels)
         prefix = [lab.split("-", 1)[0] for lab in labels]
@@ -312,15 +324,15 @@ class CompiledModel:
             p2.append(index.get("i-" + entity[i], dummy))
         self.inner_p1 = np.array(p1, np.int64)
         self.inner_p2 = np.array(p2, np.int64)
-        tr = np.vstack([self.transitions, np.zeros((1, K), np.float32)])
-        self.trans_closed_begin = self.transitions[np.ix_(self.closed_states, self.begin_states)].copy()
+        tr = np.vstack([transitions, np.zeros((1, K), np.float32)])
+        self.trans_closed_begin = transitions[np.ix_(self.closed_states, self.begin_states)].copy()
         # full transition matrix with the structural constraints as -inf (for the backtrace)
         full = np.full((K, K), _NEG, np.float32)
         full[np.ix_(self.closed_states, self.begin_states)] = self.trans_closed_begin
         for j, i in enumerate(self.inner_states):
             for pred in (self.inner_p1[j], self.inner_p2[j]):
                 if pred < K:
-                    full[pred, i] = self.transitions[pred, i]
+                    full[pred, i] = transitions[pred, i]
         self.trans_full = full
         self.trans_p1 = tr[self.inner_p1, self.inner_states]
         self.trans_p2 = tr[self.inner_p2, self.inner_states]
@@ -377,6 +389,9 @@ class CompiledModel:
     def decode(self, E: np.ndarray, seq_off: np.ndarray) -> np.ndarray:
         """Best well-formed label sequence of every sequence, as one flat array of label indices
         aligned with the rows of ``E``."""
+        if HAVE_NUMBA and self.use_kernels:
+            return viterbi(E, seq_off, self.begin_states, self.closed_states, self.inner_states, self.inner_p1,
+                           self.inner_p2, self.trans_closed_begin, self.trans_p1, self.trans_p2, self.trans_full)  # fmt: skip
         lens = np.diff(seq_off)
         out = np.zeros(E.shape[0], np.int64)
         order = np.argsort(lens, kind="stable")

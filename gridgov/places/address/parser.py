@@ -40,6 +40,9 @@ MODEL_ENV = "GRIDGOV_ADDRESS_MODEL"
 MAX_TOKENS = 256
 _BATCH = 2048
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+#: brackets and quotes never open or close an element: the training data holds none, so the
+#: model's labels for them are arbitrary; an element is trimmed to the text inside them
+_EDGE_CHARS = frozenset("()（）[]［］【】〔〕{}｛｝<>＜＞《》〈〉「」『』\"'＂＇“”‘’ \t\u3000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +119,13 @@ class AddressParser:
             piece_of.tolist(), labels[b_tok].tolist(), flat_starts[b_tok].tolist(), flat_ends[e_tok].tolist()
         ):
             i = owner[piece]
-            result[i].append(Element(names[lab], texts[i][s:e], s, e))
+            text = texts[i]
+            while s < e and text[s] in _EDGE_CHARS:
+                s += 1
+            while e > s and text[e - 1] in _EDGE_CHARS:
+                e -= 1
+            if s < e:
+                result[i].append(Element(names[lab], text[s:e], s, e))
         return result
 
 

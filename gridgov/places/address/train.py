@@ -95,8 +95,8 @@ def train(
     With ``neural``, a small bidirectional recurrent network is trained on the same addresses and features
     after the CRF (:mod:`~.train_neural`, needs PyTorch) and stored in the model; the parser adds
     its log-probabilities (× ``neural_options["weight"]``) to the CRF scores. ``neural_options``
-    may set ``cell`` (``gru``/``lstm``), ``hidden``, ``epochs``, ``seed`` and ``weight`` (defaults
-    ``NEURAL_DEFAULTS``). ``crf_from`` (a model file) skips the CRF training and keeps that file's
+    may set ``cell`` (``gru``/``lstm``), ``hidden``, ``epochs``, ``seed``, ``loss`` (``ce``/``crf``)
+    and ``weight`` (defaults ``NEURAL_DEFAULTS``: the shipped network). ``crf_from`` (a model file) skips the CRF training and keeps that file's
     CRF (trained by this function on the same examples, it is the CRF this call would train:
     training is deterministic), so that only the network is (re)trained.
     """
@@ -235,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--neural-hidden", type=int, default=NEURAL_DEFAULTS["hidden"], help="units per direction")
     ap.add_argument("--neural-cell", choices=("gru", "lstm"), default=NEURAL_DEFAULTS["cell"])
     ap.add_argument("--neural-weight", type=float, default=NEURAL_DEFAULTS["weight"])
+    ap.add_argument(
+        "--neural-loss",
+        choices=("ce", "crf"),
+        default=NEURAL_DEFAULTS["loss"],
+        help="per-token cross entropy, or a CRF loss with the network's own label transitions",
+    )
     ap.add_argument("--seed", type=int, default=NEURAL_DEFAULTS["seed"], help="seed of the network's training")
     ap.add_argument(
         "--crf-from", help="keep the CRF of this model file (trained on the same data) and train only the network"
@@ -271,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             "cell": args.neural_cell,
             "weight": args.neural_weight,
             "seed": args.seed,
+            "loss": args.neural_loss,
         },
     )
     print(json.dumps(stats, ensure_ascii=False))
