@@ -279,5 +279,6 @@ def test_served_connections_have_nagle_off_on_a_socket_bound_like_uvicorns_for_w
         await task
         return flags
 
-    flags = asyncio.run(run())
+    with ThreadPoolExecutor(1) as pool:  # its own thread: the browser tests' Playwright keeps a loop in this one
+        flags = pool.submit(asyncio.run, run()).result(timeout=60)
     assert flags and all(flags), flags
