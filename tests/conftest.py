@@ -134,6 +134,21 @@ def auth(tokens):
     return lambda role: {"Authorization": f"Bearer {tokens[role]}"}
 
 
+@pytest.fixture(scope="session")
+def engine(demo_db):
+    """The demo database's engine (the app's own, shared)."""
+    from gridgov.db import get_engine
+
+    return get_engine(demo_db.url)
+
+
+@pytest.fixture(scope="session")
+def where(client, auth, demo_db):
+    """The centre of the demo grid worker's grid: a point every report can be filed at."""
+    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
+    return {"lon": grid["center"][0], "lat": grid["center"][1]}
+
+
 # --- a real server for browser tests --------------------------------------------------------
 
 def _free_port() -> int:

@@ -106,8 +106,11 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
             plan = "bitmap" if user.role == Role.grid_worker and match.plan is None and indexed(db) else match.plan
     if before_id:
         conds.append(Event.id < before_id)
-    ids = newest_ids(db, select(Event.id).where(*conds).order_by(Event.id.desc()).limit(limit), plan)
-    rows = list(db.scalars(select(Event).where(Event.id.in_(ids)).order_by(Event.id.desc()))) if ids else []
+    if plan is None:  # the planner's own way: one query
+        rows = list(db.scalars(select(Event).where(*conds).order_by(Event.id.desc()).limit(limit)))
+    else:  # the ids under the plan's settings, then their rows
+        ids = newest_ids(db, select(Event.id).where(*conds).order_by(Event.id.desc()).limit(limit), plan)
+        rows = list(db.scalars(select(Event).where(Event.id.in_(ids)).order_by(Event.id.desc()))) if ids else []
     return {"items": [event_out(e) for e in rows], "next_before_id": rows[-1].id if len(rows) == limit else None}
 
 

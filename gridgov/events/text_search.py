@@ -65,10 +65,9 @@ def text_clause(db: Session, q: str) -> TextMatch:
     return TextMatch(Event.id == any_(bindparam("text_ids", ids, type_=ARRAY(Integer))), "bitmap")
 
 
-def newest_ids(db: Session, stmt: Select, plan: str | None) -> list[int]:
-    """Run ``stmt`` (a SELECT of event ids, newest first) the way ``plan`` says."""
-    if plan is None:
-        return list(db.scalars(stmt))
+def newest_ids(db: Session, stmt: Select, plan: str) -> list[int]:
+    """Run ``stmt`` (a SELECT of event ids, newest first) the ``"bitmap"`` way: no walk back along
+    the primary key (the other plans switched off inside a savepoint)."""
     with db.begin_nested() as savepoint:  # SET LOCAL ends with the savepoint's rollback
         db.execute(text("SET LOCAL enable_indexscan = off"))  # not a walk back along the primary key
         db.execute(text("SET LOCAL enable_indexonlyscan = off"))

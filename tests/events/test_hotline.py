@@ -31,12 +31,6 @@ HEADERS = [
 
 
 @pytest.fixture(scope="module")
-def where(client, auth, demo_db):
-    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
-    return {"lon": grid["center"][0], "lat": grid["center"][1]}
-
-
-@pytest.fixture(scope="module")
 def cat(client, auth):
     catalog = client.get("/api/v1/catalog", headers=auth("operator")).json()
     pairs = [(c, i) for c in catalog["categories"] for i in c["items"]]

@@ -24,12 +24,6 @@ DESCRIPTION = "小区门口垃圾堆放多日无人清理"
 
 
 @pytest.fixture(scope="module")
-def where(client, auth, demo_db):
-    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
-    return {"lon": grid["center"][0], "lat": grid["center"][1]}
-
-
-@pytest.fixture(scope="module")
 def item(client, auth):
     cat = client.get("/api/v1/catalog", headers=auth("operator")).json()
     return next(i for c in cat["categories"] for i in c["items"] if not i["self_resolvable"])

@@ -29,12 +29,6 @@ def utc(*args: int) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def where(client, auth, demo_db):
-    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
-    return {"lon": grid["center"][0], "lat": grid["center"][1]}
-
-
-@pytest.fixture(scope="module")
 def items(client, auth):
     cat = client.get("/api/v1/catalog", headers=auth("operator")).json()
     flat = [i for c in cat["categories"] for i in c["items"]]

@@ -101,20 +101,9 @@ def test_the_migration_sets_the_flag_of_existing_rows(before_0011):
 
 
 @pytest.fixture(scope="module")
-def engine(demo_db):
-    return get_engine(demo_db.url)
-
-
-@pytest.fixture(scope="module")
 def resident(demo_app):
     """An anonymous resident's client, from its own address (its own public rate-limit buckets)."""
     return TestClient(demo_app, client=("203.0.113.11", 50000))
-
-
-@pytest.fixture(scope="module")
-def where(client, auth, demo_db):
-    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
-    return {"lon": grid["center"][0], "lat": grid["center"][1]}
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from gridgov.db import get_engine, session_scope
+from gridgov.db import session_scope
 from gridgov.events.models import Event
 from gridgov.open311 import keys
 from gridgov.open311 import service as o311
@@ -42,11 +42,6 @@ SPEC_FIELDS = [
     "long",
     "media_url",
 ]
-
-
-@pytest.fixture(scope="module")
-def engine(demo_db):
-    return get_engine(demo_db.url)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from gridgov.db import get_engine, session_scope
+from gridgov.db import session_scope
 from gridgov.events.catalog_defaults import INTERNAL_ITEMS
 from gridgov.events.models import Event
 from gridgov.open311 import keys
@@ -26,11 +26,6 @@ SECRETS = (PHONE, CITIZEN_ID, "K12345", "3456789", "zs@")
 
 
 @pytest.fixture(scope="module")
-def engine(demo_db):
-    return get_engine(demo_db.url)
-
-
-@pytest.fixture(scope="module")
 def api_key(engine) -> str:
     with session_scope(engine) as db:
         return keys.create_api_key(db, "公开文本测试", "dev@example.cn")
@@ -40,12 +35,6 @@ def api_key(engine) -> str:
 def resident(demo_app):
     """An anonymous resident's client, from its own address (its own public rate-limit buckets)."""
     return TestClient(demo_app, client=("203.0.113.12", 50000))
-
-
-@pytest.fixture(scope="module")
-def where(client, auth, demo_db):
-    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
-    return {"lon": grid["center"][0], "lat": grid["center"][1]}
 
 
 def _count(engine) -> int:

@@ -21,12 +21,6 @@ def code(prefix: str = "YG") -> str:
 
 
 @pytest.fixture(scope="module")
-def where(client, auth, demo_db):
-    grid = client.get(f"/api/v1/regions/{demo_db.first_grid}", headers=auth("operator")).json()
-    return {"lon": grid["center"][0], "lat": grid["center"][1]}
-
-
-@pytest.fixture(scope="module")
 def fire_dept(demo_db):
     from gridgov.access.models import Department
 

@@ -143,6 +143,10 @@ class NeuralScorer:
             set_idx = np.zeros(0, np.int64)
         hid = rnn_hidden(tok, bm1, b0, typ, set_ptr, set_idx, *self.k_tables, self.k_w_hh_t, self.k_b_hn,
                          np.asarray(seq_off, np.int64), self.gru)  # fmt: skip
+        return self._output(hid, normalize, out)
+
+    def _output(self, hid: np.ndarray, normalize: bool, out: np.ndarray) -> np.ndarray:
+        """The output layer over the hidden states: logits, or log-probabilities (``out`` is scratch)."""
         logits = hid @ self.out_w
         logits += self.out_b
         if normalize:
@@ -235,12 +239,6 @@ class NeuralScorer:
             hid[fwd.T, :H] = hs[:, 0]
             hid[bwd.T, H:] = hs[:, 1]
         hid = hid[:total]
-        logits = hid @ self.out_w
-        logits += self.out_b
-        if normalize:
-            logits -= logits.max(axis=1, keepdims=True)
-            np.exp(logits, out=out)
-            logits -= np.log(out.sum(axis=1, keepdims=True))
-        return logits
+        return self._output(hid, normalize, out)
 
 
