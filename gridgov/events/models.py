@@ -98,6 +98,9 @@ class Event(Located, Base):
         # instead of sorting every open event); one's own reports newest first (the 我上报的 queue)
         Index("ix_events_state_id", "state", "id"),
         Index("ix_events_reporter_id", "reporter_user_id", "id"),
+        # a grid worker's queue: (state in the grid) OR (state AND reported by them) — without it the
+        # second half read every report of theirs to check its state (11,000 rows at the benchmark's density)
+        Index("ix_events_state_reporter", "state", "reporter_user_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,7 +15,7 @@ from gridgov.access.scope import subtree_clause
 from gridgov.errors import Invalid
 from gridgov.events.models import Event
 from gridgov.events.parties import visible_clause
-from gridgov.events.text_search import TRACKING_CODE, indexed, newest_ids, text_clause
+from gridgov.events.text_search import TRACKING_CODE, TextMatch, newest_ids, text_clause
 from gridgov.events.workflow import FINAL, State
 
 EVENT_CODE = re.compile(r"SJ\d{8,}", re.IGNORECASE)  # SJ + yyyymmdd + serial (service.create)
@@ -68,7 +68,7 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
     from gridgov.events.service import event_out
 
     conds: list[ColumnElement[bool]] = [_visible(queue, user)]
-    plan: str | None = None  # how to read a text search (gridgov.events.text_search)
+    match: TextMatch | None = None  # a text search, and how to read it (gridgov.events.text_search)
     if queue:
         conds.append(queue_clause(queue, user))
     if state:
@@ -99,17 +99,17 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
                 exact.append(Event.tracking_code == q.upper())
             conds.append(or_(*exact))
         else:
-            match = text_clause(db, q)
-            conds.append(match.clause)
-            # a grid worker sees one grid: read its events by region and sort, rather than let the planner
-            # walk back through the whole city for a word that may not be in the grid at all
-            plan = "bitmap" if user.role == Role.grid_worker and match.plan is None and indexed(db) else match.plan
+            # a grid worker sees one grid: its events are read by region and filtered, rather than walk
+            # back through the whole city for a word that may not be in the grid at all
+            match = text_clause(db, q, one_grid=user.role == Role.grid_worker)
     if before_id:
         conds.append(Event.id < before_id)
-    if plan is None:  # the planner's own way: one query
+    if match is None or match.plan is None:  # the planner's own way: one query
+        if match is not None:
+            conds.append(match.clause)
         rows = list(db.scalars(select(Event).where(*conds).order_by(Event.id.desc()).limit(limit)))
-    else:  # the ids under the plan's settings, then their rows
-        ids = newest_ids(db, select(Event.id).where(*conds).order_by(Event.id.desc()).limit(limit), plan)
+    else:  # the ids the plan's way, then their rows
+        ids = newest_ids(db, conds, match, limit, before_id)
         rows = list(db.scalars(select(Event).where(Event.id.in_(ids)).order_by(Event.id.desc()))) if ids else []
     return {"items": [event_out(e) for e in rows], "next_before_id": rows[-1].id if len(rows) == limit else None}
 

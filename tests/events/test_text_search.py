@@ -1,5 +1,6 @@
-"""The event search's text match finds the same events whichever way it reads them (the newest-events
-sample, the trigram-index probe, the plain walk back): only the speed may differ."""
+"""The event search's text match finds the same events whichever way it reads them (a page within the
+newest-events sample, windows of ids widened until a page is found, the trigram indexes or a plain
+filter inside a window, one grid's events filtered): only the speed may differ."""
 
 from __future__ import annotations
 
@@ -18,37 +19,58 @@ def db(demo_db):
         yield session
 
 
-def _plain(db, q: str, username: str = "operator") -> list[int]:
+def _plain(db, q: str, username: str = "operator", limit: int = 50) -> list[int]:
     user = db.scalar(select(User).where(User.username == username))
     return list(db.scalars(select(Event.id).where(text_search._match(Event.__table__.c, q), queues.visible_clause(user))
-                           .order_by(Event.id.desc()).limit(50)))
+                           .order_by(Event.id.desc()).limit(limit)))
 
 
-def _found(db, q: str, username: str = "operator") -> list[int]:
+def _found(db, q: str, username: str = "operator", limit: int = 50) -> list[int]:
     user = db.scalar(select(User).where(User.username == username))  # the operator sees the whole county
-    return [e["id"] for e in queues.search(db, user, q=q, limit=50)["items"]]
+    return [e["id"] for e in queues.search(db, user, q=q, limit=limit)["items"]]
 
 
-@pytest.mark.parametrize("path", ["sample", "probe", "probe_overflow"])
+@pytest.mark.parametrize("path", ["sample", "windows", "windows_filtered", "tiny_pages"])
 def test_every_path_finds_the_same_events(db, monkeypatch, path):
     sample = db.execute(select(Event.title, Event.address, Event.tracking_code).order_by(Event.id).limit(1)).one()
-    words = [sample.title[:3], (sample.address or "县")[-4:], sample.tracking_code, "不存在的词语xyz", "路"]
-    if path == "probe":
-        monkeypatch.setattr(text_search, "COMMON", 10**9)  # never "common" by the sample: ask the indexes
-    if path == "probe_overflow":
-        monkeypatch.setattr(text_search, "COMMON", 10**9)
-        monkeypatch.setattr(text_search, "PROBE", 1)  # the probe overflows: the plain walk back
+    words = [sample.title[:3], (sample.address or "县")[-4:], sample.tracking_code, "不存在的词语xyz", "路", "100%_"]
+    limit = 50
+    if path in ("windows", "windows_filtered"):
+        monkeypatch.setattr(text_search, "SAMPLE", 7)  # a page is never in the sample: windows, widened
+        monkeypatch.setattr(text_search, "WIDEN", 2)
+    if path == "windows_filtered":  # the windows' rows filtered, never the trigram indexes
+        monkeypatch.setattr(text_search, "SAMPLE", 1)
+    if path == "tiny_pages":
+        limit = 2
     for q in words:
-        assert _found(db, q) == _plain(db, q), (path, q)
-        assert _found(db, q, "gridworker") == _plain(db, q, "gridworker"), (path, q)  # one grid only
+        assert _found(db, q, limit=limit) == _plain(db, q, limit=limit), (path, q)
+        assert _found(db, q, "gridworker", limit) == _plain(db, q, "gridworker", limit), (path, q)  # one grid only
     assert _found(db, "不存在的词语xyz") == []
     assert _found(db, sample.tracking_code)  # a tracking code finds its event
 
 
-def test_the_probe_leaves_the_session_as_it_was(db, demo_db):
+def test_pages_follow_each_other_without_gaps(db, monkeypatch):
+    """Keyset pages (before_id) of a text search are the plain search's pages, whatever the window."""
+    monkeypatch.setattr(text_search, "SAMPLE", 5)
+    user = db.scalar(select(User).where(User.username == "operator"))
+    word = "路"
+    expected = list(db.scalars(select(Event.id).where(text_search._match(Event.__table__.c, word),
+                                                       queues.visible_clause(user)).order_by(Event.id.desc())))
+    got, before = [], None
+    while True:
+        page = queues.search(db, user, q=word, limit=7, before_id=before)
+        got += [e["id"] for e in page["items"]]
+        before = page["next_before_id"]
+        if before is None:
+            break
+    assert got == expected and len(got) > 7
+
+
+def test_reading_leaves_the_session_as_it_was(db, demo_db):
     if demo_db.backend != "postgresql" or not text_search.indexed(db):
-        pytest.skip("the probe runs on PostgreSQL with the trigram indexes")
-    text_search._probe(db, text_search._match(Event.__table__.c, "不存在的词语xyz"))
+        pytest.skip("the plans are set on PostgreSQL with the trigram indexes")
+    user = db.scalar(select(User).where(User.username == "operator"))
+    queues.search(db, user, q="不存在的词语xyz")
     assert db.scalar(select(Event.id).limit(1)) is not None
     from sqlalchemy import text
 
