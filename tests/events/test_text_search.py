@@ -75,3 +75,23 @@ def test_reading_leaves_the_session_as_it_was(db, demo_db):
     from sqlalchemy import text
 
     assert db.execute(text("SHOW enable_seqscan")).scalar() == "on"  # SET LOCAL undone with the savepoint
+
+
+@pytest.mark.parametrize("sample_size", [5000, 3])
+def test_a_search_by_region_finds_the_plain_answer(db, monkeypatch, sample_size):
+    """A region filter is read in windows on PostgreSQL (text_search.WINDOWS): same events, same order."""
+    from gridgov.access.scope import subtree_clause
+    from gridgov.regions.models import Region
+
+    monkeypatch.setattr(text_search, "SAMPLE", sample_size)
+    user = db.scalar(select(User).where(User.username == "operator"))
+    codes = [db.scalar(select(Region.code).where(Region.level == level).order_by(Region.code).limit(1))
+             for level in ("street", "community", "grid")]
+    for code in codes:
+        for limit in (50, 3):
+            plain = list(db.scalars(select(Event.id).where(subtree_clause(Event.region_code, code),
+                                                           queues.visible_clause(user))
+                                    .order_by(Event.id.desc()).limit(limit)))
+            found = [e["id"] for e in queues.search(db, user, region=code, limit=limit)["items"]]
+            assert found == plain, (code, limit)
+        assert plain, code
