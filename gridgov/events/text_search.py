@@ -103,8 +103,8 @@ def newest_ids(db: Session, conds: list[ColumnElement[bool]], match: TextMatch, 
                                           func.min(sample.c.id))).one()
     if top is None:  # no events at all below the top
         return []
-    if hits >= limit:  # a page in the sample: filter its rows (the indexes would list the word's every event)
-        return read(match.unindexed, Event.id >= bottom)
+    if hits >= limit:  # a page in the sample: walk back through its rows, filtering them (an index would
+        return read(match.unindexed, Event.id >= bottom, walk=True)  # list the word's or the town's every event)
     oldest = db.scalar(select(func.min(Event.id))) or 0
     span = top - bottom + 1
     width = span * 2 * limit // max(hits, 1)

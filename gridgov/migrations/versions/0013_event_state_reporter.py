@@ -1,6 +1,8 @@
 """events: (state, reporter) — a grid worker's queue is (state in the grid) OR (state AND reported by
 them); with only the reporter's own index the second half read every report of theirs to check its
-state (bench_events_scale at 10M events: 待受理 p95 524 ms → ~12 ms, 处置中 1.3 s → ~15 ms)
+state (bench_events_scale at 10M events: 待受理 p95 524 ms → ~12 ms, 处置中 1.3 s → ~15 ms); and on
+PostgreSQL a finer histogram of events.region_code: with the default 100 buckets a community's range
+(0.1 % of the events) was estimated at 97 rows for 12,400, and the planner read and sorted them all
 
 Revision ID: 0013_event_state_reporter
 Revises: 0012_event_queue_indexes
@@ -14,11 +16,19 @@ branch_labels = None
 depends_on = None
 
 
+#: the region_code histogram's buckets (PostgreSQL's default is 100)
+REGION_STATISTICS = 2000
+
+
 def upgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_state_reporter", ["state", "reporter_user_id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER TABLE events ALTER COLUMN region_code SET STATISTICS {REGION_STATISTICS}")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE events ALTER COLUMN region_code SET STATISTICS -1")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_state_reporter")
