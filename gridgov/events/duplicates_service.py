@@ -185,7 +185,7 @@ def merged_into(db: Session, target: Event, max_depth: int = 10) -> list[Event]:
     out: list[Event] = []
     frontier, seen = [target.id], {target.id}
     for _ in range(max_depth):
-        # state first: ix_events_state_region narrows to merged events
+        # state first: ix_events_state_region_id narrows to merged events
         rows = list(
             db.scalars(
                 select(Event)

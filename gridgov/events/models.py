@@ -81,7 +81,9 @@ class Event(Located, Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("channel", "client_id", name="uq_events_channel_client"),
-        Index("ix_events_state_region", "state", "region_code"),
+        # a state's events in a region; with the id, a window of the newest ids is checked inside the
+        # index (a grid worker's 已结案 at 10M events: 150-640 ms -> ~10 ms, gridgov.events.text_search)
+        Index("ix_events_state_region_id", "state", "region_code", "id"),
         Index("ix_events_region_created", "region_code", "created_at"),
         Index("ix_events_due", "due_at"),
         Index("ix_events_lead", "lead_department_id", "state"),

@@ -102,8 +102,8 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
             # a grid worker sees one grid: its events are read by region and filtered, rather than walk
             # back through the whole city for a word that may not be in the grid at all
             match = text_clause(db, q, one_grid=user.role == Role.grid_worker)
-    if match is None and region and db.get_bind().dialect.name == "postgresql":
-        match = WINDOWS  # a region's newest events: windows of ids, not a sort of all its events
+    if match is None and (region or user.role == Role.grid_worker) and db.get_bind().dialect.name == "postgresql":
+        match = WINDOWS  # a region's (or one grid's) newest events: windows of ids, not a sort of all of them
     if before_id:
         conds.append(Event.id < before_id)
     if match is None or match.plan is None:  # the planner's own way: one query

@@ -72,8 +72,9 @@ def text_clause(db: Session, q: str, *, one_grid: bool = False) -> TextMatch:
     return TextMatch(clause, unindexed, "window", trigrams=len(q) >= 3)
 
 
-#: no text, read in windows all the same: a search by region, whose range the planner misjudges (it
-#: sorted a community's 40,800 events for a page of 50: 146 ms; see gridgov.events.queues.search)
+#: no text, read in windows all the same: a search by region, whose range the planner misjudged (it
+#: sorted a community's 40,800 events for a page of 50: 146 ms), and a grid worker's queues (the
+#: (state, region, id) index checks the window's ids; see gridgov.events.queues.search)
 WINDOWS = TextMatch(true(), true(), "window", trigrams=False)
 
 

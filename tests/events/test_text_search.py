@@ -95,3 +95,16 @@ def test_a_search_by_region_finds_the_plain_answer(db, monkeypatch, sample_size)
             found = [e["id"] for e in queues.search(db, user, region=code, limit=limit)["items"]]
             assert found == plain, (code, limit)
         assert plain, code
+
+
+@pytest.mark.parametrize("sample_size", [5000, 3])
+def test_a_grid_worker_s_queues_find_the_plain_answer(db, monkeypatch, sample_size):
+    """A grid worker's queues are read in windows on PostgreSQL (text_search.WINDOWS): same events."""
+    monkeypatch.setattr(text_search, "SAMPLE", sample_size)
+    user = db.scalar(select(User).where(User.username == "gridworker"))
+    for name in queues.QUEUES:
+        for limit in (50, 2):
+            plain = list(db.scalars(select(Event.id).where(queues._visible(name, user), queues.queue_clause(name, user))
+                                    .order_by(Event.id.desc()).limit(limit)))
+            found = [e["id"] for e in queues.search(db, user, queue=name, limit=limit)["items"]]
+            assert found == plain, (name, limit)
