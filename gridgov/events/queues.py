@@ -110,10 +110,13 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
         if match is not None:
             conds.append(match.clause)
         rows = list(db.scalars(select(Event).where(*conds).order_by(Event.id.desc()).limit(limit)))
+        resume = None
     else:  # the ids the plan's way, then their rows
-        ids = newest_ids(db, conds, match, limit, before_id)
+        page = newest_ids(db, conds, match, limit, before_id)
+        ids, resume = page.ids, page.resume_below
         rows = list(db.scalars(select(Event).where(Event.id.in_(ids)).order_by(Event.id.desc()))) if ids else []
-    return {"items": [event_out(e) for e in rows], "next_before_id": rows[-1].id if len(rows) == limit else None}
+    # a short page may still have a next one: a short word's scan stops (gridgov.events.text_search)
+    return {"items": [event_out(e) for e in rows], "next_before_id": rows[-1].id if len(rows) == limit else resume}
 
 
 #: badge counts stop here: a count of ``COUNT_CAP`` means "that many or more" (shown as 999+). A queue of

@@ -49,9 +49,12 @@ def test_every_path_finds_the_same_events(db, monkeypatch, path):
     assert _found(db, sample.tracking_code)  # a tracking code finds its event
 
 
-def test_pages_follow_each_other_without_gaps(db, monkeypatch):
-    """Keyset pages (before_id) of a text search are the plain search's pages, whatever the window."""
+@pytest.mark.parametrize("scan", [2_000_000, 40])
+def test_pages_follow_each_other_without_gaps(db, monkeypatch, scan):
+    """Keyset pages (before_id) of a text search give the plain search's events, whatever the window —
+    also when a short word's scan stops early and a page holds fewer than asked."""
     monkeypatch.setattr(text_search, "SAMPLE", 5)
+    monkeypatch.setattr(text_search, "SHORT_WORD_SCAN", scan)
     user = db.scalar(select(User).where(User.username == "operator"))
     word = "路"
     expected = list(db.scalars(select(Event.id).where(text_search._match(Event.__table__.c, word),
