@@ -102,8 +102,11 @@ def search(db: Session, user: User, *, queue: str | None = None, state: str | No
             # a grid worker sees one grid: its events are read by region and filtered, rather than walk
             # back through the whole city for a word that may not be in the grid at all
             match = text_clause(db, q, one_grid=user.role == Role.grid_worker)
-    if match is None and (region or user.role == Role.grid_worker) and db.get_bind().dialect.name == "postgresql":
-        match = WINDOWS  # a region's (or one grid's) newest events: windows of ids, not a sort of all of them
+    if (match is None and (region or user.role == Role.grid_worker) and not (since or until)
+            and db.get_bind().dialect.name == "postgresql"):
+        # a region's (or one grid's) newest events: windows of ids, not a sort of all of them (a date
+        # range is left to the planner: its events may lie anywhere in the ids, the date index finds them)
+        match = WINDOWS
     if before_id:
         conds.append(Event.id < before_id)
     if match is None or match.plan is None:  # the planner's own way: one query
