@@ -31,8 +31,6 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_intake import (  # the same server set-up (benchmarks/ on sys.path)
+    free_port,
+    start_server,
+    stop_server,
+)
 
 CHROMIUM = os.environ.get("GRIDGOV_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -53,12 +56,6 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_demo(scale: str, workdir: Path) -> str:
     url = f"sqlite:///{workdir / f'{scale}.db'}"
     log(f"making the {scale} demo (gridgov demo --scale {scale}) …")
@@ -67,40 +64,6 @@ def make_demo(scale: str, workdir: Path) -> str:
                    env={**os.environ, "GRIDGOV_DATABASE_URL": url}, stdout=subprocess.DEVNULL)
     log(f"  {scale} demo in {time.perf_counter() - t0:.0f} s")
     return url
-
-
-def start_server(url: str, port: int, workdir: Path) -> subprocess.Popen:
-    import httpx
-
-    env = {**os.environ, "GRIDGOV_DATABASE_URL": url, "GRIDGOV_EVENT_CLOCK_ENABLED": "false",
-           "GRIDGOV_ATTACHMENTS_DIR": str(workdir / "attachments")}
-    proc = subprocess.Popen([sys.executable, "-m", "gridgov.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(workdir / "server.log", "w"),
-                            start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"server exited: {(workdir / 'server.log').read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                time.sleep(5)  # the locator warms in the background at start
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    stop_server(proc)
-    sys.exit("server did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def places(url: str, n: int, seed: int) -> list[tuple[float, float]]:
@@ -173,7 +136,7 @@ def summary(ms: list[int]) -> dict[str, float]:
 
 def run(url: str, n: int, seed: int, workdir: Path, label: str) -> dict:
     port = free_port()
-    proc = start_server(url, port, workdir)
+    proc = start_server(url, port, 1, workdir)
     try:
         log(f"[{label}] {n} places, moves: {', '.join(MOVES)}")
         timings = measure(f"http://127.0.0.1:{port}", places(url, n + 1, seed))
